@@ -1,0 +1,234 @@
+"""One options resolver: defaults < config file < environment < command line.
+
+Every option is declared once in ``OPTIONS``; the README's option table, ``invoke config`` and
+validation all read that declaration. Resolved options are a frozen ``Options``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from .distros import Catalog
+from .errors import ConfigError, suggest
+from .redact import redact_url
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_CONFIG = ROOT / "st2pkg.yml"
+
+Kind = Literal["str", "int", "list", "choice", "path", "optstr"]
+Source = Literal["default", "config", "env", "cli"]
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    """How one option is named, typed, defaulted and documented."""
+
+    name: str
+    env: str
+    kind: Kind
+    default: Any
+    help: str
+    choices: tuple[str, ...] = ()
+    secret_url: bool = False
+
+
+OPTIONS: tuple[OptionSpec, ...] = (
+    OptionSpec("distros", "ST2PKG_DISTROS", "list", ("bookworm",),
+               "Distros to work on: names from distros/, comma-separated, or 'all'."),
+    OptionSpec("packages", "ST2_PACKAGES", "list", ("st2",),
+               "Packages to build: recipes under packaging/, comma-separated."),
+    OptionSpec("st2_giturl", "ST2_GITURL", "str", "https://github.com/StackStorm/st2",
+               "st2 source: https/ssh git URL, file:// URL or local path.", secret_url=True),
+    OptionSpec("st2_gitrev", "ST2_GITREV", "str", "master",
+               "st2 revision: branch, tag or commit sha."),
+    OptionSpec("version", "ST2PKG_VERSION", "optstr", None,
+               "Package version; default: __version__ of the source."),
+    OptionSpec("release", "ST2PKG_RELEASE", "str", "1", "Package release number."),
+    OptionSpec("debug_level", "DEBUG_LEVEL", "int", 0,
+               "0 quiet, 1 show remote commands, 2 also stream their output."),
+    OptionSpec("jobs", "ST2PKG_JOBS", "int", 0,
+               "Distros worked on at once; 0 means one per CPU core."),
+    OptionSpec("output", "ST2PKG_OUTPUT", "path", "build",
+               "Where artifacts, logs and reports go (build/<distro>/...)."),
+    OptionSpec("cache_dir", "ST2PKG_CACHE_DIR", "path", "~/.cache/st2pkg",
+               "Wheelhouses, sources and artifact cache, shared across checkouts."),
+    OptionSpec("state_dir", "ST2PKG_STATE_DIR", "path", ".st2pkg",
+               "Per-run state: SSH keys, pinned host keys, compose files."),
+    OptionSpec("base_source", "ST2PKG_BASE_SOURCE", "choice", "auto",
+               "Where base images come from: auto (registry, else bootstrap), "
+               "registry, bootstrap.", choices=("auto", "registry", "bootstrap")),
+    OptionSpec("debian_mirror", "ST2PKG_DEBIAN_MIRROR", "optstr", None,
+               "Debian archive URL for bootstrapping; default: debootstrap's own.",
+               secret_url=True),
+    OptionSpec("compose", "ST2PKG_COMPOSE", "choice", "auto",
+               "Compose implementation: auto, v2 ('docker compose') or v1 ('docker-compose').",
+               choices=("auto", "v2", "v1")),
+    OptionSpec("mongodb_image", "ST2PKG_MONGODB_IMAGE", "str", "mongo:7.0",
+               "MongoDB image; used when present locally or pullable, else Mongo is skipped."),
+)
+SPECS: dict[str, OptionSpec] = {spec.name: spec for spec in OPTIONS}
+
+
+@dataclass(frozen=True)
+class Options:
+    """Resolved options. ``sources`` says where each value came from."""
+
+    distros: tuple[str, ...]
+    packages: tuple[str, ...]
+    st2_giturl: str
+    st2_gitrev: str
+    version: str | None
+    release: str
+    debug_level: int
+    jobs: int
+    output: Path
+    cache_dir: Path
+    state_dir: Path
+    base_source: str
+    debian_mirror: str | None
+    compose: str
+    mongodb_image: str
+    config_file: Path | None = None
+    sources: Mapping[str, Source] = field(default_factory=dict, compare=False)
+
+    def describe(self) -> list[tuple[str, str, str]]:
+        """(name, printable value, source) rows, credentials redacted."""
+        rows = []
+        for spec in OPTIONS:
+            value = getattr(self, spec.name)
+            text = ",".join(value) if isinstance(value, tuple) else str(value)
+            if spec.secret_url and value is not None:
+                text = redact_url(text)
+            rows.append((spec.name, text, self.sources.get(spec.name, "default")))
+        return rows
+
+
+def _parse(spec: OptionSpec, raw: Any, where: str) -> Any:
+    """Turn a raw value (YAML or string) into the option's type, or raise ConfigError."""
+    def bad(what: str) -> ConfigError:
+        return ConfigError(f"{where}: option '{spec.name}' {what}")
+
+    if raw is None:
+        if spec.kind == "optstr":
+            return None
+        raise bad("must not be empty")
+    if spec.kind == "list":
+        items = raw.split(",") if isinstance(raw, str) else raw
+        if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
+            raise bad(f"must be a list of names or a comma-separated string, got {raw!r}")
+        cleaned = tuple(i.strip() for i in items if i.strip())
+        if not cleaned:
+            raise bad("must name at least one item")
+        return cleaned
+    if spec.kind == "int":
+        if isinstance(raw, bool):
+            raise bad(f"must be a whole number, got {raw!r}")
+        try:
+            value = int(raw)
+        except (TypeError, ValueError) as err:
+            raise bad(f"must be a whole number, got {raw!r}") from err
+        if value < 0:
+            raise bad(f"must be 0 or more, got {value}")
+        return value
+    if not isinstance(raw, str | int | float) or isinstance(raw, bool):
+        raise bad(f"must be a string, got {raw!r}")
+    text = str(raw).strip()
+    if spec.kind == "choice" and text not in spec.choices:
+        allowed = ", ".join(spec.choices)
+        raise bad(f"is {text!r}; allowed: {allowed}{suggest(text, spec.choices)}")
+    if spec.kind == "optstr":
+        return text or None
+    if spec.kind == "path":
+        return text
+    if not text:
+        raise bad("must not be empty")
+    return text
+
+
+def _read_config_file(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as err:
+        raise ConfigError(f"{path}: config file not found; pass an existing --config") from err
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML: {err}") from err
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: must be a mapping of option names to values")
+    for key in data:
+        if key not in SPECS:
+            raise ConfigError(
+                f"{path}: unknown option {key!r}{suggest(str(key), SPECS)}; "
+                f"known options: {', '.join(SPECS)}"
+            )
+    return data
+
+
+def resolve(
+    catalog: Catalog,
+    cli: Mapping[str, Any] | None = None,
+    config_file: Path | str | None = None,
+    environ: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Options:
+    """Resolve options: defaults < config file < environment < command line.
+
+    ``cli`` maps option names to values; ``None`` values mean "not given".
+    ``config_file`` None means the repo's st2pkg.yml, or $ST2PKG_CONFIG when set.
+    """
+    environ = os.environ if environ is None else environ
+    cwd = Path.cwd() if cwd is None else cwd
+    cli = {k: v for k, v in (cli or {}).items() if v is not None}
+    for key in cli:
+        if key not in SPECS:
+            raise ConfigError(f"command line: unknown option {key!r}{suggest(key, SPECS)}")
+
+    path: Path | None
+    if config_file is not None:
+        path = Path(config_file)
+    elif environ.get("ST2PKG_CONFIG"):
+        path = Path(environ["ST2PKG_CONFIG"])
+    else:
+        path = DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None
+    from_file = _read_config_file(path) if path else {}
+
+    values: dict[str, Any] = {}
+    sources: dict[str, Source] = {}
+    layers: list[tuple[Source, Callable[[OptionSpec], tuple[bool, Any, str]]]] = [
+        ("config", lambda s: (s.name in from_file, from_file.get(s.name), f"{path}")),
+        ("env", lambda s: (s.env in environ, environ.get(s.env), f"environment {s.env}")),
+        ("cli", lambda s: (s.name in cli, cli.get(s.name), "command line")),
+    ]
+    for spec in OPTIONS:
+        values[spec.name] = _parse(spec, spec.default, "built-in default")
+        sources[spec.name] = "default"
+        for source, lookup in layers:
+            present, raw, where = lookup(spec)
+            if present:
+                values[spec.name] = _parse(spec, raw, where)
+                sources[spec.name] = source
+
+    values["distros"] = catalog.select(values["distros"], where=_where(sources["distros"]))
+    if values["jobs"] == 0:
+        values["jobs"] = os.cpu_count() or 1
+    for name in ("output", "cache_dir", "state_dir"):
+        values[name] = (cwd / Path(values[name]).expanduser()).resolve()
+    return Options(**values, config_file=path, sources=sources)
+
+
+def _where(source: Source) -> str:
+    return {"default": "built-in default", "config": "config file",
+            "env": "environment ST2PKG_DISTROS", "cli": "--distro"}[source]
+
+
+def option_names() -> list[str]:
+    """Names of all options, in declaration order (Options fields minus bookkeeping)."""
+    skip = {"config_file", "sources"}
+    return [f.name for f in fields(Options) if f.name not in skip]

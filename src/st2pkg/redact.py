@@ -1,0 +1,22 @@
+"""Keep credentials that live inside URLs out of every printed line."""
+
+from __future__ import annotations
+
+import re
+
+# scheme://userinfo@host... ; userinfo may be "user", "user:password" or a bare token.
+_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<userinfo>[^/@\s]+)@")
+
+
+def redact_url(url: str) -> str:
+    """Replace the userinfo part of every URL in ``url`` with ``***``."""
+    return _USERINFO.sub(lambda m: f"{m.group('scheme')}***@", url)
+
+
+def redact_text(text: str, secrets: tuple[str, ...] = ()) -> str:
+    """Redact URL credentials and any literal secret strings from free text."""
+    text = redact_url(text)
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text

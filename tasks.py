@@ -1,0 +1,48 @@
+"""invoke entry point: thin typed wrappers over the st2pkg library. `invoke --list`."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from invoke.collection import Collection
+from invoke.context import Context
+from invoke.exceptions import Exit
+from invoke.tasks import task
+
+from st2pkg import app
+from st2pkg.errors import St2PkgError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _exits(fn: F) -> F:
+    """Turn st2pkg errors into one clear line and their exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except St2PkgError as err:
+            raise Exit(f"error: {err}", code=err.exit_code) from err
+
+    return wrapper  # type: ignore[return-value]
+
+
+@task(help={"config": "Config file (default: st2pkg.yml, or $ST2PKG_CONFIG)."})
+@_exits
+def distros(c: Context, config: str | None = None) -> None:
+    """List the distro catalog and whether each distro can be provisioned on this machine."""
+    app.list_distros(config)
+
+
+@task(help={"distro": "Distro(s), comma-separated, or 'all'.",
+            "config": "Config file (default: st2pkg.yml, or $ST2PKG_CONFIG)."})
+@_exits
+def config(c: Context, distro: str | None = None, config: str | None = None) -> None:
+    """Print the resolved options, where each value came from, with credentials redacted."""
+    app.show_config(config, distros=distro)
+
+
+ns = Collection(distros, config)

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+import pytest
+
+from st2pkg.redact import redact_text, redact_url
+
+
+@pytest.mark.parametrize(("url", "shown"), [
+    ("https://user:pw@example.org/st2.git", "https://***@example.org/st2.git"),
+    ("https://ghp_token@example.org/st2", "https://***@example.org/st2"),
+    ("ssh://git@example.org/st2.git", "ssh://***@example.org/st2.git"),
+    ("https://example.org/st2.git", "https://example.org/st2.git"),
+    ("file:///srv/st2", "file:///srv/st2"),
+])
+def test_redact_url(url: str, shown: str) -> None:
+    assert redact_url(url) == shown
+
+
+def test_redact_text_in_error_output() -> None:
+    text = "fatal: could not read from 'https://u:hunter2@example.org/x' (token hunter2)"
+    out = redact_text(text, secrets=("hunter2",))
+    assert "hunter2" not in out
