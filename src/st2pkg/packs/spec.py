@@ -1,0 +1,139 @@
+"""The pack image spec file: which base image tags, which image name and version, which packs."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import ConfigError, suggest
+from .source import PackRequest, parse_source
+
+# Docker's reference grammar, simplified: optional registry host[:port], lowercase path parts.
+_IMAGE = re.compile(
+    r"^(?:[a-zA-Z0-9.-]+(?::\d+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+    r"(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$"
+)
+_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+
+
+@dataclass(frozen=True)
+class BaseImage:
+    """The st2 image the packs are built against, one output image per tag."""
+
+    image: str
+    tags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PackEntry:
+    """One ``pack_image.packs`` item; ``where`` is its file and index for messages."""
+
+    request: PackRequest
+    where: str
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A validated spec file."""
+
+    path: Path
+    base: BaseImage
+    image: str
+    version: str
+    packs: tuple[PackEntry, ...]
+
+    def image_tag(self, base_tag: str) -> str:
+        """The output reference for one base tag: ``<image>:<version>-<tag>``."""
+        return f"{self.image}:{self.version}-{base_tag}"
+
+
+def _mapping(where: str, value: Any, allowed: tuple[str, ...],
+             required: tuple[str, ...]) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: must be a mapping with keys {', '.join(allowed)}")
+    for key in value:
+        if key not in allowed:
+            raise ConfigError(f"{where}: unknown key {key!r}{suggest(str(key), allowed)}; "
+                              f"allowed: {', '.join(allowed)}")
+    for key in required:
+        if key not in value:
+            raise ConfigError(f"{where}: missing required key {key!r}")
+    return value
+
+
+def _string(where: str, value: Any) -> str:
+    # An unquoted 3.10 reads as the float 3.1: refuse floats instead of guessing.
+    if isinstance(value, float):
+        raise ConfigError(f"{where}: {value!r} reads as a number; quote it, e.g. '{value}'")
+    if not isinstance(value, str | int) or isinstance(value, bool) or str(value).strip() == "":
+        raise ConfigError(f"{where}: must be a non-empty string, got {value!r}")
+    return str(value).strip()
+
+
+def _image(where: str, value: Any) -> str:
+    image = _string(where, value)
+    if not _IMAGE.match(image):
+        last = image.rsplit("/", 1)[-1]
+        hint = "; put tags under base.tags and the version under pack_image.version" \
+            if ":" in last or "@" in last else ""
+        raise ConfigError(f"{where}: {image!r} is not an image name without tag "
+                          f"(lowercase, e.g. 'stackstorm/st2'){hint}")
+    return image
+
+
+def _tag(where: str, value: Any) -> str:
+    tag = _string(where, value)
+    if not _TAG.match(tag):
+        raise ConfigError(f"{where}: {tag!r} is not a valid image tag "
+                          "(letters, digits, '_', '.', '-'; at most 128)")
+    return tag
+
+
+def load_spec(path: Path) -> Spec:
+    """Read and validate a spec file; every error names the file and the field."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as err:
+        raise ConfigError(f"{path}: spec file not found; pass an existing spec path") from err
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML: {err}") from err
+    top = _mapping(f"{path}", data, ("base", "pack_image"), ("base", "pack_image"))
+    base = _mapping(f"{path}: base", top["base"], ("image", "tags"), ("image", "tags"))
+    out = _mapping(f"{path}: pack_image", top["pack_image"], ("image", "version", "packs"),
+                   ("image", "version", "packs"))
+
+    tags = base["tags"]
+    if not isinstance(tags, list) or not tags:
+        raise ConfigError(f"{path}: base.tags: must be a non-empty list of tags, "
+                          "e.g. ['3.9.0']")
+    base_tags = tuple(_tag(f"{path}: base.tags[{i}]", tag) for i, tag in enumerate(tags))
+    version = _tag(f"{path}: pack_image.version", out["version"])
+    for tag in base_tags:
+        _tag(f"{path}: pack_image.version + base.tags", f"{version}-{tag}")
+
+    items = out["packs"]
+    if not isinstance(items, list) or not items:
+        raise ConfigError(f"{path}: pack_image.packs: must be a non-empty list of "
+                          "{pack: NAME-OR-URL, ref: REF} entries")
+    packs = []
+    for i, item in enumerate(items):
+        where = f"{path}: pack_image.packs[{i}]"
+        entry = _mapping(where, item, ("pack", "ref"), ("pack",))
+        if "ref" in entry and not isinstance(entry["ref"], str):
+            # YAML turns unquoted refs such as 1.10 or 0755 into numbers that lose digits.
+            raise ConfigError(f"{where}.ref: {entry['ref']!r} is not a string; quote it")
+        ref = _string(f"{where}.ref", entry["ref"]) if "ref" in entry else None
+        request = parse_source(_string(f"{where}.pack", entry["pack"]), ref,
+                               f"{where}.pack", base_dir=path.parent.resolve())
+        packs.append(PackEntry(request, where))
+    return Spec(
+        path=path,
+        base=BaseImage(_image(f"{path}: base.image", base["image"]), base_tags),
+        image=_image(f"{path}: pack_image.image", out["image"]),
+        version=version,
+        packs=tuple(packs),
+    )

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from st2pkg.errors import ConfigError
+from st2pkg.packs.source import PackRequest
+from st2pkg.packs.spec import load_spec
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "packs.yml"
+
+GOOD = """
+base: {image: stackstorm/st2, tags: ["3.9.0", "3.10dev"]}
+pack_image:
+  image: registry.example.org:5000/ops/st2packs
+  version: "1.0.0"
+  packs:
+    - pack: email
+    - pack: slack=v1.0.0
+    - {pack: ./local/pack, ref: feature}
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "packs.yml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_good_spec(tmp_path: Path) -> None:
+    spec = load_spec(write(tmp_path, GOOD))
+    assert spec.base.image == "stackstorm/st2"
+    assert spec.base.tags == ("3.9.0", "3.10dev")
+    assert spec.image_tag("3.9.0") == "registry.example.org:5000/ops/st2packs:1.0.0-3.9.0"
+    assert [entry.request for entry in spec.packs] == [
+        PackRequest("index", "email", None),
+        PackRequest("index", "slack", "v1.0.0"),
+        PackRequest("path", str(tmp_path / "local" / "pack"), "feature"),
+    ]
+    assert spec.packs[2].where.endswith("packs.yml: pack_image.packs[2]")
+
+
+def test_example_spec_is_valid() -> None:
+    spec = load_spec(EXAMPLE)
+    assert spec.image_tag(spec.base.tags[0]) == "example/st2packs:1.0.0-3.9.0"
+    assert {entry.request.kind for entry in spec.packs} == {"index", "git", "path"}
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ("pack_image:", "pack_imge:", re.escape("key 'pack_imge' (did you mean 'pack_image'?)")),
+    ("base: {image", "base: {imag", re.escape("base: unknown key 'imag' (did you mean 'image'?)")),
+    ("version:", "verison:", re.escape("unknown key 'verison' (did you mean 'version'?)")),
+    ("- pack: email", "- pakc: email", r"packs\[0\]: unknown key 'pakc'"),
+    ('tags: ["3.9.0", "3.10dev"]', "tags: [3.10]", r"base.tags\[0\]: 3.1 reads as a number"),
+    ('tags: ["3.9.0", "3.10dev"]', "tags: []", "base.tags: must be a non-empty list"),
+    ('tags: ["3.9.0", "3.10dev"]', "tags: 3.9.0", "base.tags: must be a non-empty list"),
+    ('"1.0.0"', "1.0", "pack_image.version: 1.0 reads as a number"),
+    ('"1.0.0"', '"1 0"', "pack_image.version: '1 0' is not a valid image tag"),
+    ("stackstorm/st2,", "stackstorm/st2:3.9,", "base.image: .*put tags under base.tags"),
+    ("ops/st2packs", "Ops/St2packs", "pack_image.image: 'registry.* is not an image name"),
+    ("ref: feature", "ref: 1.10", r"packs\[2\].ref: 1.1 is not a string; quote it"),
+    ("- pack: email", "- pack: email=1.0.0\n      ref: 2.0.0", "disagrees"),
+    ("- pack: email", "- email", r"packs\[0\]: must be a mapping"),
+    ("- pack: email", "- pack: 'e mail'", r"packs\[0\].pack: 'e mail' is not an index name"),
+    ("- pack: email", "- ref: v1", r"packs\[0\]: missing required key 'pack'"),
+])
+def test_bad_specs(tmp_path: Path, old: str, new: str, message: str) -> None:
+    assert old in GOOD
+    path = write(tmp_path, GOOD.replace(old, new, 1))
+    with pytest.raises(ConfigError, match=message) as err:
+        load_spec(path)
+    assert str(err.value).startswith(str(path))
+    assert err.value.exit_code == 2
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("", "must be a mapping"),
+    ("base: {image: a, tags: [x]}\n", "missing required key 'pack_image'"),
+    ("base: [\n", "not valid YAML"),
+    ("base: {image: a, tags: [x]}\npack_image: {image: b, version: '1', packs: []}\n",
+     "pack_image.packs: must be a non-empty list"),
+])
+def test_bad_spec_shapes(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_spec(write(tmp_path, text))
+
+
+def test_missing_spec_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="spec file not found"):
+        load_spec(tmp_path / "nope.yml")
