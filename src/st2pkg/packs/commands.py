@@ -1,0 +1,56 @@
+"""What the ``packs.*`` tasks do, callable without invoke: plain rows in, plain rows out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..errors import ConfigError
+from ..redact import redact_url
+from .index import Index
+from .resolve import ResolvedPack, Want, resolve_packs
+from .spec import Spec, load_spec
+
+
+def _index(indexes: Sequence[str]) -> Index:
+    if not indexes:
+        raise ConfigError("no pack index given; pass one or more index URLs or paths "
+                          "(http(s)://…/index.json, file://…, ./index.json)")
+    return Index(indexes)
+
+
+def search(query: str, indexes: Sequence[str]) -> list[tuple[str, str, str, str]]:
+    """Rows (ref, version, author, description) of matching packs, best matches first."""
+    index = _index(indexes)
+    return [(e.ref, e.version, e.author, e.description) for e in index.search(query)]
+
+
+def show(name: str, indexes: Sequence[str]) -> list[tuple[str, str]]:
+    """(field, value) rows describing one pack of the merged indexes, URLs redacted."""
+    index = _index(indexes)
+    e = index.get(name)
+    return [
+        ("ref", e.ref), ("name", e.name), ("version", e.version),
+        ("versions", ", ".join(e.versions)), ("repo_url", redact_url(e.repo_url)),
+        ("author", e.author), ("keywords", ", ".join(e.keywords)),
+        ("description", e.description),
+        ("content", ", ".join(f"{kind} {count}" for kind, count in e.content)),
+        ("index", e.index),
+    ]
+
+
+def resolve(spec_path: Path, indexes: Sequence[str], cache_dir: Path,
+            skip_dependencies: bool = False) -> tuple[Spec, tuple[ResolvedPack, ...]]:
+    """Validate the spec and pin its packs (plus dependencies) under ``cache_dir/packs``.
+
+    ``indexes`` may be empty when every pack (and dependency) is a git URL or path.
+    """
+    spec = load_spec(spec_path)
+    index = _index(indexes) if indexes else None
+    wants = [Want(entry.request, f"spec {entry.where}") for entry in spec.packs]
+    return spec, resolve_packs(wants, index, cache_dir / "packs", skip_dependencies)
+
+
+def rows(packs: Sequence[ResolvedPack]) -> list[tuple[str, str, str, str, str]]:
+    """Rows (ref, version, commit, source, wanted-by) for printing a resolution."""
+    return [(p.ref, p.version, p.commit[:12], p.source, p.requested_by) for p in packs]

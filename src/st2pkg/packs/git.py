@@ -1,0 +1,124 @@
+"""The git CLI, always as argv lists: bare mirrors keyed by URL, ref lookup, checkouts by sha.
+
+Mirrors are fetched by URL on every call and never store the URL, so credentials in a URL
+are never written to the cache. Checkouts are keyed by commit: content-addressed, reused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..errors import SourceError, UnavailableError
+from ..redact import redact_text, redact_url
+
+_SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
+_HEX = re.compile(r"^[0-9a-fA-F]{4,40}$")
+# Where the remote's default branch head is kept inside a mirror.
+DEFAULT_HEAD = "refs/st2pkg/HEAD"
+# Network fetches get a bound so a silent remote cannot hang a build forever.
+_TIMEOUT = 600.0
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C")
+    # Fail instead of waiting for a host-key or passphrase prompt nobody can answer.
+    env.setdefault("GIT_SSH_COMMAND", "ssh -o BatchMode=yes")
+    return env
+
+
+def run(args: Sequence[str], cwd: Path | None = None, what: str = "git",
+        check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run ``git *args``; on failure raise SourceError naming ``what`` with git's own words."""
+    try:
+        done = subprocess.run(["git", *args], cwd=cwd, env=_env(), capture_output=True,
+                              text=True, check=False, timeout=_TIMEOUT)
+    except FileNotFoundError as err:
+        raise UnavailableError("git is not installed; install it (./bootstrap does)") from err
+    except subprocess.TimeoutExpired as err:
+        raise SourceError(f"{what}: git {args[0]} gave no result in {_TIMEOUT:.0f}s") from err
+    if check and done.returncode != 0:
+        said = redact_text(done.stderr.strip() or done.stdout.strip()) or "no output"
+        raise SourceError(f"{what}: git {args[0]} failed: {said}")
+    return done
+
+
+def mirror(url: str, cache: Path) -> Path:
+    """Fetch every branch and tag of ``url`` (and its default head) into a bare cached repo."""
+    what = redact_url(url)
+    root = cache / "repos"
+    root.mkdir(parents=True, exist_ok=True)
+    # Keyed by the redacted URL: the same repository with another token shares one mirror.
+    path = root / (hashlib.sha256(what.encode()).hexdigest()[:32] + ".git")
+    if not path.exists():
+        tmp = Path(tempfile.mkdtemp(dir=root, prefix=".tmp-"))
+        run(["init", "--quiet", "--bare", str(tmp)], what=what)
+        _publish(tmp, path)
+    run(["fetch", "--quiet", "--prune", "--force", "--no-write-fetch-head", url,
+         "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*", f"+HEAD:{DEFAULT_HEAD}"],
+        cwd=path, what=what)
+    return path
+
+
+def resolve_ref(repo: Path, ref: str | None) -> str | None:
+    """Full sha for ``ref``: tag, branch, ``v``-prefixed semver tag, then (short) commit sha.
+
+    ``None`` means the remote's default branch head. Returns None when nothing matches.
+    """
+    if ref is None:
+        candidates = [DEFAULT_HEAD]
+    else:
+        # Tags first: they name releases and, unlike branches, do not move.
+        candidates = [f"refs/tags/{ref}", f"refs/heads/{ref}"]
+        if _SEMVER.match(ref):
+            candidates.append(f"refs/tags/v{ref}")
+        if _HEX.match(ref):
+            candidates.append(ref)
+    for name in candidates:
+        done = run(["rev-parse", "--verify", "--quiet", f"{name}^{{commit}}"], cwd=repo,
+                   check=False)
+        if done.returncode == 0:
+            return done.stdout.strip()
+    return None
+
+
+def ref_names(repo: Path) -> list[str]:
+    """Branch and tag names of a mirror, for did-you-mean hints."""
+    out = run(["for-each-ref", "--format=%(refname:short)", "refs/heads", "refs/tags"],
+              cwd=repo).stdout
+    return out.split()
+
+
+def checkout(repo: Path, commit: str, cache: Path) -> Path:
+    """A work tree of ``commit`` under ``cache/checkouts/<sha>``, made once then reused."""
+    root = cache / "checkouts"
+    root.mkdir(parents=True, exist_ok=True)
+    dest = root / commit
+    if dest.is_dir():
+        return dest
+    tmp = Path(tempfile.mkdtemp(dir=root, prefix=".tmp-"))
+    try:
+        run(["clone", "--quiet", "--no-checkout", str(repo), str(tmp)], what=commit)
+        run(["-c", "advice.detachedHead=false", "checkout", "--quiet", "--detach", commit],
+            cwd=tmp, what=commit)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _publish(tmp, dest)
+    return dest
+
+
+def _publish(tmp: Path, dest: Path) -> None:
+    """Move a finished directory into place; if a parallel run won the race, keep theirs."""
+    try:
+        tmp.rename(dest)
+    except OSError:
+        if not dest.is_dir():
+            raise
+        shutil.rmtree(tmp, ignore_errors=True)

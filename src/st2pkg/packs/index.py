@@ -1,0 +1,156 @@
+"""Pack indexes: JSON files of packs by ref, read from URLs or paths, merged first-wins."""
+
+from __future__ import annotations
+
+import base64
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from ..errors import ConfigError, SourceError, suggest
+from ..redact import redact_url
+
+_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """One pack as an index describes it. ``index`` is where it came from (redacted)."""
+
+    ref: str
+    name: str
+    version: str
+    repo_url: str
+    author: str
+    description: str
+    keywords: tuple[str, ...]
+    versions: tuple[str, ...]
+    content: tuple[tuple[str, int], ...]
+    index: str
+
+
+def _read(location: str) -> bytes:
+    parts = urlsplit(location)
+    scheme = parts.scheme.lower()
+    if scheme in ("http", "https"):
+        # urllib does not take credentials from the URL itself: move them to a header.
+        host = parts.hostname or ""
+        netloc = f"{host}:{parts.port}" if parts.port else host
+        request = urllib.request.Request(urlunsplit(parts._replace(netloc=netloc)))
+        if parts.username is not None:
+            token = f"{parts.username}:{parts.password or ''}".encode()
+            request.add_header("Authorization", "Basic " + base64.b64encode(token).decode())
+        with urllib.request.urlopen(request, timeout=_TIMEOUT) as response:
+            body: bytes = response.read()
+            return body
+    if scheme == "file":
+        return Path(urllib.request.url2pathname(parts.path)).read_bytes()
+    if scheme and len(scheme) > 1:
+        raise ConfigError(f"pack index {redact_url(location)}: unsupported URL scheme "
+                          f"{scheme!r}; use http(s)://, file:// or a path")
+    return Path(location).expanduser().read_bytes()
+
+
+def _field(where: str, entry: dict[str, Any], key: str, default: str | None = None) -> str:
+    value = entry.get(key, default)
+    if not isinstance(value, str) or (default is None and not value):
+        raise ConfigError(f"{where}: field '{key}' must be a non-empty string")
+    return value
+
+
+def _entry(where: str, ref: str, raw: Any, index: str) -> IndexEntry:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: must be a mapping of fields")
+    keywords = raw.get("keywords", [])
+    if not isinstance(keywords, list) or not all(isinstance(k, str) for k in keywords):
+        raise ConfigError(f"{where}: field 'keywords' must be a list of strings")
+    # Indexes carry `versions` as a list or as a mapping keyed by version; keep the names.
+    versions = raw.get("versions", [])
+    if not isinstance(versions, list | dict) or not all(isinstance(v, str) for v in versions):
+        raise ConfigError(f"{where}: field 'versions' must list version strings")
+    content = raw.get("content", {})
+    if not isinstance(content, dict):
+        raise ConfigError(f"{where}: field 'content' must be a mapping")
+    counts = tuple(
+        (str(kind), count if isinstance(count, int) else 0)
+        for kind, count in sorted(
+            (kind, info.get("count") if isinstance(info, dict) else 0)
+            for kind, info in content.items())
+    )
+    return IndexEntry(
+        ref=ref,
+        name=_field(where, raw, "name", ref),
+        version=_field(where, raw, "version"),
+        repo_url=_field(where, raw, "repo_url"),
+        author=_field(where, raw, "author", ""),
+        description=_field(where, raw, "description", ""),
+        keywords=tuple(keywords),
+        versions=tuple(versions),
+        content=counts,
+        index=index,
+    )
+
+
+def load_index(location: str) -> dict[str, IndexEntry]:
+    """Read one index (http(s) URL, file:// URL or path): its packs by ref."""
+    shown = redact_url(location)
+    try:
+        data = json.loads(_read(location))
+    except (urllib.error.URLError, OSError) as err:
+        if isinstance(err, urllib.error.HTTPError):
+            err.close()  # an HTTP error response still holds its socket
+        reason = getattr(err, "reason", None) or err.strerror or err
+        raise SourceError(f"pack index {shown}: cannot be read ({redact_url(str(reason))}); "
+                          "check the URL or path, or pass another index") from err
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ConfigError(f"pack index {shown}: not valid JSON: {err}") from err
+    packs = data.get("packs") if isinstance(data, dict) else None
+    if not isinstance(packs, dict):
+        raise ConfigError(f"pack index {shown}: must be a JSON object with a 'packs' mapping")
+    return {str(ref): _entry(f"pack index {shown}: packs.{ref}", str(ref), raw, shown)
+            for ref, raw in packs.items()}
+
+
+class Index:
+    """Several indexes merged: on the same ref, the first listed index wins."""
+
+    def __init__(self, locations: Sequence[str]) -> None:
+        self.locations = tuple(locations)
+        self.entries: dict[str, IndexEntry] = {}
+        for location in self.locations:
+            for ref, entry in load_index(location).items():
+                self.entries.setdefault(ref, entry)
+
+    def get(self, name: str) -> IndexEntry:
+        """The pack whose ref (else name) is ``name``, or a ConfigError with a hint."""
+        if name in self.entries:
+            return self.entries[name]
+        for entry in self.entries.values():
+            if entry.name == name:
+                return entry
+        where = ", ".join(redact_url(loc) for loc in self.locations) or "no index given"
+        raise ConfigError(f"pack {name!r} is in no pack index ({where})"
+                          f"{suggest(name, self.entries)}; check the name or add an index")
+
+    def search(self, query: str) -> list[IndexEntry]:
+        """Case-insensitive substring search: name matches, then keywords, then the rest."""
+        needle = query.strip().casefold()
+        if not needle:
+            raise ConfigError("pack search: the query is empty; give part of a name or keyword")
+        ranked = []
+        for entry in self.entries.values():
+            fields = (
+                (entry.name, entry.ref),
+                entry.keywords,
+                (entry.description, entry.author),
+            )
+            for rank, texts in enumerate(fields):
+                if any(needle in text.casefold() for text in texts):
+                    ranked.append((rank, entry.ref, entry))
+                    break
+        return [entry for _, _, entry in sorted(ranked, key=lambda item: item[:2])]

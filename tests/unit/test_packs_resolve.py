@@ -1,0 +1,204 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from tests.fixtures.packs import PackWorld, build_world, commit, git, pack_yaml
+
+from st2pkg.errors import ConfigError, SourceError
+from st2pkg.packs import commands
+from st2pkg.packs.index import Index
+from st2pkg.packs.resolve import ResolvedPack, Want, resolve_packs
+from st2pkg.packs.source import parse_source
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> PackWorld:
+    return build_world(tmp_path_factory.mktemp("world"))
+
+
+def resolve(world: PackWorld, cache: Path, *packs: str, skip: bool = False,
+            indexes: list[str] | None = None) -> dict[str, ResolvedPack]:
+    index = Index(world.indexes if indexes is None else indexes)
+    wants = [Want(parse_source(p, None, "spec", world.root), f"spec item {i}")
+             for i, p in enumerate(packs)]
+    return {p.ref: p for p in resolve_packs(wants, index, cache, skip_dependencies=skip)}
+
+
+def head(path: Path) -> str:
+    return git(path, "rev-parse", "HEAD")
+
+
+@pytest.mark.parametrize(("ref", "label", "version"), [
+    (None, "main", "2.2.0"),              # git URL without ref: default branch head
+    ("1.0.0", "1.0.0", "1.0.0"),          # plain tag
+    ("v2.0.0", "2.0.0", "2.0.0"),         # v-tag by its own name
+    ("2.0.0", "2.0.0", "2.0.0"),          # semver ref also finds the v-tag
+    ("feature", "feature", "2.1.0"),      # branch
+    ("main", "main", "2.2.0"),            # default branch by name
+])
+def test_every_ref_form_checks_out_the_right_commit(
+        world: PackWorld, tmp_path: Path, ref: str | None, label: str, version: str) -> None:
+    pack = world.url("alpha") + (f"={ref}" if ref else "")
+    got = resolve(world, tmp_path, pack, skip=True)["alpha"]
+    assert got.commit == world.shas["alpha", label]
+    assert head(got.path) == got.commit
+    assert got.version == version
+    assert got.source == world.url("alpha")
+    assert got.path == tmp_path / "checkouts" / got.commit
+
+
+@pytest.mark.parametrize("length", [7, 12, 40])
+def test_commit_sha_full_or_abbreviated(world: PackWorld, tmp_path: Path, length: int) -> None:
+    sha = world.shas["alpha", "1.0.0"]
+    got = resolve(world, tmp_path, f"{world.url('alpha')}={sha[:length]}", skip=True)["alpha"]
+    assert got.commit == sha
+    assert head(got.path) == sha
+    assert (got.path / "actions" / "run.yaml").is_file()
+
+
+def test_local_path_source(world: PackWorld, tmp_path: Path) -> None:
+    got = resolve(world, tmp_path, "repos/beta=1.0.0", skip=True)["beta"]
+    assert got.commit == world.shas["beta", "1.0.0"]
+    assert got.source == str(world.repos["beta"])
+
+
+def test_index_name_without_ref_takes_the_index_version(world: PackWorld,
+                                                        tmp_path: Path) -> None:
+    got = resolve(world, tmp_path, "beta")["beta"]
+    assert got.commit == world.shas["beta", "2.0.0"]   # annotated tag 2.0.0 peeled
+    assert got.wanted == "2.0.0 (index version)"
+    assert got.has_requirements is True
+
+
+def test_index_name_with_ref(world: PackWorld, tmp_path: Path) -> None:
+    got = resolve(world, tmp_path, "beta=1.0.0")["beta"]
+    assert got.commit == world.shas["beta", "1.0.0"]
+    assert got.has_requirements is False
+
+
+def test_index_order_decides_which_repository_is_used(world: PackWorld,
+                                                      tmp_path: Path) -> None:
+    first = resolve(world, tmp_path, "beta", indexes=world.indexes)["beta"]
+    assert first.source == world.url("beta")
+    flipped = resolve(world, tmp_path, "beta", indexes=world.indexes[::-1])["beta"]
+    assert (flipped.source, flipped.version) == (world.url("beta_fork"), "9.9.9")
+
+
+def test_dependencies_are_followed(world: PackWorld, tmp_path: Path) -> None:
+    got = resolve(world, tmp_path, "alpha=v2.0.0")
+    assert list(got) == ["alpha", "beta"]
+    assert got["beta"].commit == world.shas["beta", "1.0.0"]
+    assert got["beta"].requested_by == "pack 'alpha'"
+    assert got["beta"].wanted == "1.0.0"
+
+
+def test_dependency_of_a_dependency(world: PackWorld, tmp_path: Path) -> None:
+    got = resolve(world, tmp_path, "gamma")
+    assert list(got) == ["gamma", "alpha", "beta"]
+    assert got["alpha"].commit == world.shas["alpha", "2.0.0"]
+    assert got["alpha"].requested_by == "pack 'gamma'"
+    assert got["beta"].requested_by == "pack 'alpha'"
+
+
+def test_same_pack_from_two_sources_at_one_commit_is_deduplicated(world: PackWorld,
+                                                                  tmp_path: Path) -> None:
+    # The spec takes beta 1.0.0 from the index; alpha@feature wants it by file:// URL.
+    got = resolve(world, tmp_path, "beta=1.0.0", "alpha=feature")
+    assert list(got) == ["beta", "alpha"]
+    assert got["beta"].requested_by == "spec item 0"
+
+
+def test_dependency_without_ref_takes_the_pack_already_chosen(world: PackWorld,
+                                                              tmp_path: Path) -> None:
+    # gamma depends on plain `alpha` (index version 2.0.0); the spec's branch pin stands.
+    got = resolve(world, tmp_path, "alpha=feature", "gamma")
+    assert got["alpha"].commit == world.shas["alpha", "feature"]
+    assert got["alpha"].requested_by == "spec item 0"
+
+
+def test_conflict_names_both_requesters(world: PackWorld, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        resolve(world, tmp_path, "beta=2.0.0", "alpha=2.0.0")
+    message = str(err.value)
+    assert message.startswith("pack 'beta' wanted at 2.0.0 (")
+    assert "by spec item 0 and at 1.0.0 (" in message
+    assert message.split(") by ")[-1].startswith("pack 'alpha'")
+    assert world.shas["beta", "1.0.0"][:12] in message
+    assert err.value.exit_code == 2
+
+
+def test_conflict_between_two_spec_entries(world: PackWorld, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"by spec item 0 and at 1\.0\.0 .* by spec item 1"):
+        resolve(world, tmp_path, "alpha=v2.0.0", f"{world.url('alpha')}=1.0.0")
+
+
+def test_same_pack_twice_at_the_same_commit_is_fine(world: PackWorld, tmp_path: Path) -> None:
+    got = resolve(world, tmp_path, "alpha=2.0.0", f"{world.url('alpha')}=v2.0.0",
+                  f"repos/alpha={world.shas['alpha', '2.0.0'][:10]}", skip=True)
+    assert list(got) == ["alpha"]
+
+
+def test_skip_dependencies(world: PackWorld, tmp_path: Path) -> None:
+    got = resolve(world, tmp_path, "beta=2.0.0", "alpha=2.0.0", skip=True)
+    assert list(got) == ["beta", "alpha"]
+    assert got["beta"].commit == world.shas["beta", "2.0.0"]
+
+
+def test_unknown_ref_suggests_close_names(world: PackWorld, tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match=r"'featur' is not a branch.*'feature'\?"):
+        resolve(world, tmp_path, f"{world.url('alpha')}=featur")
+
+
+def test_index_name_without_index(world: PackWorld, tmp_path: Path) -> None:
+    wants = [Want(parse_source("alpha", None, "spec", None), "spec item 0")]
+    with pytest.raises(ConfigError, match="index name but no pack index was given"):
+        resolve_packs(wants, None, tmp_path)
+
+
+def test_unreachable_repository_is_a_source_error(world: PackWorld, tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match="git fetch failed"):
+        resolve(world, tmp_path, (world.root / "nowhere").as_uri())
+
+
+def test_invalid_pack_yaml_names_source_and_commit(tmp_path: Path) -> None:
+    repo = tmp_path / "bad"
+    repo.mkdir()
+    git(repo, "init", "--quiet", "--initial-branch=main")
+    sha = commit(repo, {"pack.yaml": pack_yaml("Bad Pack", "1.0.0")}, "bad")
+    wants = [Want(parse_source(repo.as_uri(), None, "spec", None), "spec item 0")]
+    with pytest.raises(ConfigError) as err:
+        resolve_packs(wants, None, tmp_path / "cache")
+    assert str(err.value).startswith(f"{repo.as_uri()}@{sha[:12]}: pack.yaml: name 'Bad Pack'")
+
+
+def test_cache_is_reused_and_follows_new_commits(tmp_path: Path) -> None:
+    repo = tmp_path / "moving"
+    repo.mkdir()
+    git(repo, "init", "--quiet", "--initial-branch=main")
+    first = commit(repo, {"pack.yaml": pack_yaml("moving", "1.0.0")}, "one")
+    wants = [Want(parse_source(str(repo), None, "spec", None), "spec item 0")]
+    cache = tmp_path / "cache"
+    got = resolve_packs(wants, None, cache)[0]
+    assert got.commit == first
+    stamp = os.stat(got.path).st_mtime_ns
+    assert resolve_packs(wants, None, cache)[0].path.stat().st_mtime_ns == stamp
+    second = commit(repo, {"pack.yaml": pack_yaml("moving", "1.1.0")}, "two")
+    again = resolve_packs(wants, None, cache)[0]
+    assert (again.commit, again.version) == (second, "1.1.0")
+    assert len(list((cache / "repos").iterdir())) == 1
+
+
+def test_commands_resolve_reads_the_spec(world: PackWorld, tmp_path: Path) -> None:
+    spec = tmp_path / "packs.yml"
+    spec.write_text(
+        "base: {image: stackstorm/st2, tags: ['3.9.0']}\n"
+        "pack_image:\n  image: example/st2packs\n  version: '1.0.0'\n  packs:\n"
+        f"    - pack: {world.url('alpha')}\n      ref: v2.0.0\n", encoding="utf-8")
+    loaded, packs = commands.resolve(spec, world.indexes, tmp_path / "cache")
+    assert loaded.image_tag("3.9.0") == "example/st2packs:1.0.0-3.9.0"
+    rows = commands.rows(packs)
+    assert [row[0] for row in rows] == ["alpha", "beta"]
+    assert rows[0][4] == f"spec {spec}: pack_image.packs[0]"
+    assert (tmp_path / "cache" / "packs" / "checkouts").is_dir()
