@@ -45,4 +45,36 @@ def config(c: Context, distro: str | None = None, config: str | None = None) -> 
     app.show_config(config, distros=distro)
 
 
-ns = Collection(distros, config)
+NODE_HELP = "build, test, or a service: rabbitmq, postgres, redis, mongodb."
+
+
+@task(help={"distro": "Distro(s), comma-separated, or 'all' (default from config).",
+            "config": "Config file (default: st2pkg.yml, or $ST2PKG_CONFIG)."})
+@_exits
+def up(c: Context, distro: str | None = None, config: str | None = None) -> None:
+    """Start build and test nodes plus RabbitMQ, PostgreSQL, Redis (and MongoDB when its image
+    is available) for each distro, and leave them running for `invoke shell`."""
+    app.up(config, distro)
+
+
+@task(help={"distro": "The distro whose newest run to enter.", "node": NODE_HELP,
+            "cmd": "Run this command and exit with its code (default: interactive shell).",
+            "config": "Config file (default: st2pkg.yml, or $ST2PKG_CONFIG)."})
+@_exits
+def shell(c: Context, distro: str, node: str = "test", cmd: str | None = None,
+          config: str | None = None) -> None:
+    """Open a shell on a running node over SSH (pinned host key), or run one command there."""
+    code = app.shell(config, distro, node, cmd)
+    if code:
+        raise Exit(code=code)
+
+
+@task(name="clean", help={"all": "Also remove st2pkg images, caches and run state.",
+                          "config": "Config file (default: st2pkg.yml, or $ST2PKG_CONFIG)."})
+@_exits
+def clean_(c: Context, all: bool = False, config: str | None = None) -> None:
+    """Remove every st2pkg container, network and volume (--all: images and caches too)."""
+    app.clean(config, all)
+
+
+ns = Collection(distros, config, up, shell, clean_)

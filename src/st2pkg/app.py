@@ -2,32 +2,194 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+from . import compose, services
 from .config import Options, resolve
+from .containers import Docker
 from .distros import Catalog
+from .errors import ConfigError, St2PkgError, StageError, UnavailableError
+from .images import Images
+from .nodes import NODE_ROLES, Node, Topology
+from .report import Reporter
+from .runner import Outcome, for_each, interruptible
+from .ssh import RunState, connect
+
+SERVICES_STEP = "services"
 
 
-def load(config: str | None, **cli: object) -> tuple[Catalog, Options]:
+@dataclass
+class Session:
+    """Everything one task invocation works with."""
+
+    catalog: Catalog
+    opts: Options
+
+    @cached_property
+    def docker(self) -> Docker:
+        return Docker.from_env()
+
+    @cached_property
+    def images(self) -> Images:
+        return Images(self.docker, self.opts)
+
+    @cached_property
+    def reporter(self) -> Reporter:
+        return Reporter(self.opts.output)
+
+
+def load(config: str | None, **cli: object) -> Session:
     """Load the catalog and resolve options for one task invocation."""
     catalog = Catalog.load()
-    return catalog, resolve(catalog, cli=cli, config_file=config)
+    return Session(catalog, resolve(catalog, cli=cli, config_file=config))
 
 
 def show_config(config: str | None, distros: str | None = None) -> None:
     """Print every option with its value and source, then the selected distros' facts."""
-    catalog, opts = load(config, distros=distros)
-    width = max(len(name) for name, _, _ in opts.describe())
-    print(f"# config file: {opts.config_file or '(none)'}")
-    for name, value, source in opts.describe():
+    session = load(config, distros=distros)
+    rows = session.opts.describe()
+    width = max(len(name) for name, _, _ in rows)
+    print(f"# config file: {session.opts.config_file or '(none)'}")
+    for name, value, source in rows:
         print(f"{name:<{width}}  {value}  [{source}]")
-    for name in opts.distros:
-        d = catalog.get(name)
+    for name in session.opts.distros:
+        d = session.catalog.get(name)
         print(f"\n[{d.name}] family={d.family} format={d.format} version={d.version} "
               f"python={d.python} abi={d.python_abi} init={d.init} image={d.image} "
               f"bootstrap={d.bootstrap or '-'}")
 
 
 def list_distros(config: str | None) -> None:
-    """Print the catalog with provisioning status on this machine."""
-    catalog, _ = load(config)
-    for d in catalog.distros.values():
-        print(f"{d.name:<9} {d.family:<7} {d.format}  python {d.python:<5} {d.image}")
+    """Print the catalog and whether each distro can be provisioned on this machine."""
+    session = load(config)
+    for d in session.catalog.distros.values():
+        ok, how = session.images.can_provision(d)
+        print(f"{d.name:<9} {d.family:<7} {d.format}  python {d.python:<5} "
+              f"{'yes' if ok else 'NO '}  {how}")
+
+
+def _check_provisionable(session: Session, names: Sequence[str]) -> None:
+    """Fail fast, before anything starts, for distros that cannot be provisioned here."""
+    problems = []
+    for name in names:
+        ok, why = session.images.can_provision(session.catalog.get(name))
+        if not ok:
+            problems.append(f"{name}: {why}")
+    if problems:
+        raise UnavailableError("cannot provision on this machine:\n  " + "\n  ".join(problems))
+
+
+def _service_images(session: Session) -> dict[str, services.ServiceImage]:
+    with session.reporter.step(SERVICES_STEP, "images") as log:
+        chosen = services.resolve(session.docker, session.images, session.catalog,
+                                  session.opts, log)
+    for image in chosen.values():
+        session.reporter.say(SERVICES_STEP, image.name, image.how)
+    return chosen
+
+
+def _sweep(session: Session, run_id: str) -> Callable[[], None]:
+    def sweep() -> None:
+        counts = session.docker.remove_labelled(f"st2pkg.run={run_id}")
+        print(f"removed run {run_id}: {counts['containers']} containers, "
+              f"{counts['networks']} networks", file=sys.stderr)
+    return sweep
+
+
+def _raise_failures(outcomes: Sequence[Outcome[object]], what: str) -> None:
+    failed = [o for o in outcomes if not o.ok]
+    if failed:
+        lines = [f"{o.distro}: {o.error}" for o in failed]
+        codes = {o.error.exit_code for o in failed if isinstance(o.error, St2PkgError)}
+        error = StageError(f"{what} failed for {len(failed)} of {len(outcomes)} distros:\n  "
+                           + "\n  ".join(lines))
+        error.exit_code = max(codes | {1})
+        raise error
+
+
+def up(config: str | None, distros: str | None) -> None:
+    """Bring up build and test nodes plus services for each distro, and leave them running."""
+    session = load(config, distros=distros)
+    names = session.opts.distros
+    _check_provisionable(session, names)
+    command = compose.find(session.opts.compose)
+    state = RunState.create(session.opts.state_dir)
+    with interruptible(_sweep(session, state.id)):
+        chosen = _service_images(session)
+
+        def one(name: str) -> dict[str, Node]:
+            distro = session.catalog.get(name)
+            with session.reporter.step(name, "images") as log:
+                node_images = {}
+                for role in NODE_ROLES:
+                    made = session.images.node(distro, role, log)  # type: ignore[arg-type]
+                    node_images[role] = made.ref
+                    session.reporter.say(name, "images", f"{role} node {made.ref}: {made.how}")
+            topology = Topology(session.docker, command, state, distro, node_images, chosen)
+            with session.reporter.step(name, "up") as log:
+                try:
+                    return topology.up(NODE_ROLES, log)
+                except BaseException:
+                    topology.down(log)
+                    raise
+
+        outcomes = for_each(names, session.opts.jobs, one)
+    for outcome in outcomes:
+        for node in (outcome.value or {}).values():
+            print(f"[{node.distro}] {node.role} node: {node.container} ssh root@127.0.0.1 -p "
+                  f"{node.port} (init: {node.init})  ->  invoke shell --distro={node.distro} "
+                  f"--node={node.role}")
+    print(f"run {state.id}: state in {state.dir}")
+    _raise_failures(outcomes, "up")
+
+
+def _find_container(session: Session, distro: str, node: str) -> tuple[str, str]:
+    found = session.docker.containers({"st2pkg.distro": distro, "st2pkg.role": node})
+    running = [c for c in found if c.status == "running"]
+    if not running:
+        raise ConfigError(f"no running {node} node for {distro}; start one with "
+                          f"`invoke up --distro={distro}` (or keep nodes of a pipeline run)")
+    newest = max(running, key=lambda c: str(c.attrs["Created"]))
+    return str(newest.name), str(newest.labels["st2pkg.run"])
+
+
+def shell(config: str | None, distro: str, node: str, cmd: str | None) -> int:
+    """Open a shell on (or run ``cmd`` on) a node of the newest run; returns the exit code."""
+    session = load(config, distros=distro)
+    if len(session.opts.distros) != 1:
+        raise ConfigError("--distro: shell takes exactly one distro")
+    name, run_id = _find_container(session, session.opts.distros[0], node)
+    if node in NODE_ROLES:
+        state = RunState.load(session.opts.state_dir, run_id)
+        port = session.docker.published_port(name)
+        with connect(state, f"{session.opts.distros[0]}-{node}", port) as conn:
+            if cmd is None:
+                conn.shell()
+                return 0
+            return int(conn.run(cmd, warn=True, pty=sys.stdout.isatty()).exited)
+    if cmd is None:
+        os.execvp("docker", ["docker", "exec", "-it", name, "sh", "-c",
+                             "command -v bash >/dev/null && exec bash || exec sh"])
+    code, output = session.docker.exec(name, ["sh", "-c", cmd])
+    sys.stdout.write(output)
+    return code
+
+
+def clean(config: str | None, everything: bool) -> None:
+    """Remove all st2pkg containers, networks and volumes; with ``everything`` also images,
+    caches and run state."""
+    session = load(config)
+    counts = session.docker.remove_labelled("st2pkg.run")
+    print(f"removed {counts['containers']} containers, {counts['networks']} networks, "
+          f"{counts['volumes']} volumes")
+    shutil.rmtree(session.opts.state_dir / "runs", ignore_errors=True)
+    if everything:
+        removed = session.docker.remove_images("st2pkg/")
+        print(f"removed {len(removed)} images")
+        shutil.rmtree(session.opts.cache_dir, ignore_errors=True)
+        print(f"removed cache {session.opts.cache_dir}")

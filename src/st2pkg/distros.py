@@ -18,6 +18,8 @@ Init = Literal["systemd"]
 DISTROS_DIR = Path(__file__).resolve().parents[2] / "distros"
 _REQUIRED = ("name", "family", "format", "version", "python", "init", "image")
 _OPTIONAL = ("bootstrap", "extra_build_packages", "extra_test_packages")
+# Files of distros/ that are shared data, not distros.
+_SHARED_FILES = ("formats.yml", "services.yml")
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,7 @@ class Catalog:
         }
         distros = []
         for path in sorted(directory.glob("*.yml")):
-            if path.name == "formats.yml":
+            if path.name in _SHARED_FILES:
                 continue
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
             if not isinstance(data, dict):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from ..containers import Docker
 from ..errors import ConfigError
 from ..redact import redact_url
+from .busybox import static_busybox
+from .image import build_images
 from .index import Index
 from .resolve import ResolvedPack, Want, resolve_packs
 from .spec import Spec, load_spec
@@ -49,6 +52,21 @@ def resolve(spec_path: Path, indexes: Sequence[str], cache_dir: Path,
     index = _index(indexes) if indexes else None
     wants = [Want(entry.request, f"spec {entry.where}") for entry in spec.packs]
     return spec, resolve_packs(wants, index, cache_dir / "packs", skip_dependencies)
+
+
+def build(spec_path: Path, indexes: Sequence[str], cache_dir: Path,
+          skip_dependencies: bool = False, busybox: Path | None = None,
+          log: Callable[[str], None] = print) -> list[str]:
+    """Resolve the spec's packs and build one image per base tag; returns the image tags.
+
+    ``busybox`` is a static busybox binary; None fetches Debian's busybox-static once.
+    """
+    spec, packs = resolve(spec_path, indexes, cache_dir, skip_dependencies)
+    for row in rows(packs):
+        log("pack {} {} at {} from {} (wanted by {})".format(*row))
+    cache = cache_dir / "packs"
+    docker_ = Docker.from_env()
+    return build_images(docker_, spec, packs, cache, busybox or static_busybox(cache), log)
 
 
 def rows(packs: Sequence[ResolvedPack]) -> list[tuple[str, str, str, str, str]]:

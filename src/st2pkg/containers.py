@@ -1,0 +1,179 @@
+"""The one typed wrapper over the Docker SDK: every container, image, network and volume
+operation of st2pkg goes through ``Docker``."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import docker
+import docker.errors
+
+from .errors import StageError, UnavailableError
+
+LABEL = "st2pkg.run"
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """A file to copy into a container: content, mode, owner uid/gid."""
+
+    data: bytes
+    mode: int = 0o644
+    uid: int = 0
+    gid: int = 0
+
+
+def _tar(files: Mapping[str, FileEntry]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        dirs = sorted({str(Path(p).parent) for p in files} - {"."})
+        for d in dirs:
+            info = tarfile.TarInfo(d)
+            info.type, info.mode = tarfile.DIRTYPE, 0o700
+            tar.addfile(info)
+        for path, entry in files.items():
+            info = tarfile.TarInfo(path)
+            info.size, info.mode = len(entry.data), entry.mode
+            info.uid, info.gid, info.mtime = entry.uid, entry.gid, int(time.time())
+            tar.addfile(info, io.BytesIO(entry.data))
+    return buf.getvalue()
+
+
+class Docker:
+    """A connected Docker engine."""
+
+    def __init__(self, client: docker.DockerClient) -> None:
+        self.client = client
+
+    @classmethod
+    def from_env(cls) -> Docker:
+        """Connect as the docker CLI would (DOCKER_HOST etc.), or say why not."""
+        try:
+            client = docker.from_env()
+            client.ping()
+        except docker.errors.DockerException as err:
+            raise UnavailableError(f"cannot reach the Docker engine: {err}. Start Docker or "
+                                   "set DOCKER_HOST.") from err
+        return cls(client)
+
+    # images
+    def image_id(self, ref: str) -> str | None:
+        """The local image id of ``ref``, or None when it is not present."""
+        try:
+            return str(self.client.images.get(ref).id)
+        except docker.errors.ImageNotFound:
+            return None
+
+    def pull(self, ref: str) -> str:
+        """Pull ``ref`` from its registry; UnavailableError with the engine's reason."""
+        try:
+            return str(self.client.images.pull(ref).id)
+        except docker.errors.APIError as err:
+            reason = str(err.explanation or err).splitlines()[0]
+            raise UnavailableError(f"cannot pull {ref}: {reason}") from err
+
+    def import_rootfs(self, tar_path: Path, ref: str) -> str:
+        """Import a root file system tarball as image ``ref``."""
+        repo, tag = ref.rsplit(":", 1)
+        self.client.api.import_image_from_file(str(tar_path), repository=repo, tag=tag,
+                                               changes=['CMD ["/bin/bash"]'])
+        image = self.image_id(ref)
+        if image is None:
+            raise StageError(f"importing {tar_path} as {ref} produced no image")
+        return image
+
+    def build(self, context: Path, dockerfile: str, tag: str, buildargs: Mapping[str, str],
+              labels: Mapping[str, str], log: Callable[[str], None]) -> str:
+        """Build an image, streaming its output lines to ``log``; StageError on failure."""
+        try:
+            stream = self.client.api.build(path=str(context), dockerfile=dockerfile, tag=tag,
+                                           buildargs=dict(buildargs), labels=dict(labels),
+                                           rm=True, forcerm=True, decode=True)
+            for chunk in stream:
+                if "stream" in chunk:
+                    for line in str(chunk["stream"]).splitlines():
+                        log(line)
+                if "error" in chunk:
+                    log(str(chunk["error"]))
+                    raise StageError(f"building image {tag} failed: {str(chunk['error']).strip()}")
+        except docker.errors.APIError as err:
+            raise StageError(f"building image {tag} failed: {err.explanation or err}") from err
+        image = self.image_id(tag)
+        if image is None:
+            raise StageError(f"building image {tag} produced no image")
+        return image
+
+    def remove_images(self, repository_prefix: str) -> list[str]:
+        """Remove every image whose repository starts with ``repository_prefix``."""
+        removed = []
+        for image in self.client.images.list():
+            for ref in image.tags:
+                if ref.startswith(repository_prefix):
+                    self.client.images.remove(ref, force=True)
+                    removed.append(ref)
+        return removed
+
+    # containers
+    def containers(self, labels: Mapping[str, str] | Iterable[str]) -> list[Any]:
+        """Containers (running or not) carrying all ``labels`` (key=value or bare keys)."""
+        items = [f"{k}={v}" for k, v in labels.items()] if isinstance(labels, Mapping) \
+            else list(labels)
+        return list(self.client.containers.list(all=True, filters={"label": items}))
+
+    def container(self, name: str) -> Any:
+        """The container called ``name`` (StageError when absent)."""
+        try:
+            return self.client.containers.get(name)
+        except docker.errors.NotFound as err:
+            raise StageError(f"container {name} does not exist") from err
+
+    def put_files(self, name: str, root: str, files: Mapping[str, FileEntry]) -> None:
+        """Copy files (paths relative to ``root``) into a created or running container."""
+        if not self.container(name).put_archive(root, _tar(files)):
+            raise StageError(f"copying files into {name}:{root} failed")
+
+    def exec(self, name: str, argv: list[str], user: str = "root") -> tuple[int, str]:
+        """Run ``argv`` in a running container; returns (exit code, combined output)."""
+        result = self.container(name).exec_run(argv, user=user, demux=False)
+        return int(result.exit_code), (result.output or b"").decode("utf-8", "replace")
+
+    def published_port(self, name: str, port: int = 22) -> int:
+        """The 127.0.0.1 host port published for the container's ``port``/tcp."""
+        container = self.container(name)
+        container.reload()
+        bindings = (container.attrs["NetworkSettings"]["Ports"] or {}).get(f"{port}/tcp") or []
+        for binding in bindings:
+            if binding.get("HostIp") == "127.0.0.1":
+                return int(binding["HostPort"])
+        raise StageError(f"container {name} publishes no 127.0.0.1 port for {port}/tcp")
+
+    def state(self, name: str) -> tuple[str, str | None]:
+        """(status, health) of a container; health is None without a healthcheck."""
+        container = self.container(name)
+        container.reload()
+        state = container.attrs["State"]
+        return str(state["Status"]), (state.get("Health") or {}).get("Status")
+
+    def logs(self, name: str, tail: int = 50) -> str:
+        """The last ``tail`` lines of a container's output."""
+        return bytes(self.container(name).logs(tail=tail)).decode("utf-8", "replace")
+
+    def remove_labelled(self, label: str) -> dict[str, int]:
+        """Force-remove containers, then networks and volumes, carrying ``label``."""
+        counts = {"containers": 0, "networks": 0, "volumes": 0}
+        for container in self.containers([label]):
+            container.remove(force=True, v=True)
+            counts["containers"] += 1
+        for network in self.client.networks.list(filters={"label": label}):
+            network.remove()
+            counts["networks"] += 1
+        for volume in self.client.volumes.list(filters={"label": label}):
+            volume.remove(force=True)
+            counts["volumes"] += 1
+        return counts

@@ -1,0 +1,163 @@
+"""Images: base images (registry, else bootstrapped from Debian's archive), per-distro build
+and test node images and service images, each tagged by a hash of its inputs so unchanged
+inputs never rebuild."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import docker.errors
+
+from .config import Options
+from .containers import Docker
+from .distros import Distro
+from .errors import StageError, UnavailableError
+
+IMAGES_DIR = Path(__file__).resolve().parents[2] / "distros" / "images"
+REPO = "st2pkg"
+Role = Literal["build", "test"]
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Ensured:
+    """An image reference and whether this call had to make it."""
+
+    ref: str
+    built: bool
+    how: str
+
+
+def content_hash(*parts: str | bytes) -> str:
+    """A short, stable hash of ordered inputs."""
+    digest = hashlib.sha256()
+    for part in parts:
+        data = part.encode() if isinstance(part, str) else part
+        digest.update(len(data).to_bytes(8, "big") + data)
+    return digest.hexdigest()[:16]
+
+
+def context_hash(context: Path) -> str:
+    """Hash of every file (path, mode bits, content) under a build context."""
+    parts: list[str | bytes] = []
+    for path in sorted(p for p in context.rglob("*") if p.is_file()):
+        parts += [str(path.relative_to(context)), oct(path.stat().st_mode & 0o111),
+                  path.read_bytes()]
+    return content_hash(*parts)
+
+
+class Images:
+    """Makes the images a run needs, reusing any whose inputs are unchanged."""
+
+    def __init__(self, docker_: Docker, opts: Options) -> None:
+        self.docker = docker_
+        self.opts = opts
+
+    def can_provision(self, distro: Distro) -> tuple[bool, str]:
+        """Whether ``distro``'s base image can be had here, and how or why not (no pulls)."""
+        if self.opts.base_source != "bootstrap":
+            if self.docker.image_id(distro.image):
+                return True, f"registry image {distro.image} present locally"
+            try:
+                self.docker.client.api.inspect_distribution(distro.image)
+                return True, f"registry image {distro.image} can be pulled"
+            except docker.errors.APIError:
+                registry_why = f"registry image {distro.image} cannot be pulled (no registry)"
+        else:
+            registry_why = "registry not used (base_source=bootstrap)"
+        if self.opts.base_source == "registry":
+            return False, registry_why
+        ok, why = self._bootstrap_possible(distro)
+        return ok, why if ok else f"{registry_why}; {why}"
+
+    def _bootstrap_possible(self, distro: Distro) -> tuple[bool, str]:
+        if distro.bootstrap is None:
+            return False, (f"no bootstrap from Debian's archive for {distro.family} "
+                           f"(only Debian suites can be bootstrapped)")
+        if shutil.which("debootstrap") is None:
+            return False, "debootstrap is not installed (./bootstrap installs it as root)"
+        if os.geteuid() != 0:
+            return False, "debootstrap needs root"
+        return True, f"bootstrap {distro.bootstrap} from Debian's archive"
+
+    def base(self, distro: Distro, log: Log) -> Ensured:
+        """The distro's base image: the registry image when it can be had, else bootstrapped."""
+        registry_why = "registry not used (base_source=bootstrap)"
+        if self.opts.base_source != "bootstrap":
+            if self.docker.image_id(distro.image):
+                return Ensured(distro.image, False, "registry image present locally")
+            try:
+                log(f"pulling {distro.image}")
+                self.docker.pull(distro.image)
+                return Ensured(distro.image, True, "pulled from registry")
+            except UnavailableError as err:
+                registry_why = str(err)
+                log(registry_why)
+        if self.opts.base_source == "registry":
+            raise UnavailableError(f"{distro.name}: {registry_why}")
+        ok, why = self._bootstrap_possible(distro)
+        if not ok:
+            raise UnavailableError(f"{distro.name} cannot be provisioned here: {registry_why}; "
+                                   f"{why}")
+        return self._bootstrap(distro, log)
+
+    def _bootstrap(self, distro: Distro, log: Log) -> Ensured:
+        suite = str(distro.bootstrap)
+        mirror = self.opts.debian_mirror or ""
+        ref = f"{REPO}/base-{suite}:{content_hash('debootstrap', 'minbase', suite, mirror)}"
+        if self.docker.image_id(ref):
+            return Ensured(ref, False, "bootstrapped image cached")
+        tmp_root = self.opts.cache_dir / "tmp"
+        tmp_root.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=tmp_root, prefix=f"bootstrap-{suite}-") as tmp:
+            rootfs, tarball = Path(tmp) / "rootfs", Path(tmp) / "rootfs.tar"
+            argv = ["debootstrap", "--variant=minbase", suite, str(rootfs)]
+            log(f"running {' '.join(argv)}{' <mirror>' if mirror else ''}")
+            _run_logged([*argv, *([mirror] if mirror else [])], log,
+                        f"debootstrap of {suite} failed")
+            _run_logged(["tar", "-C", str(rootfs), "-cf", str(tarball), "."], log,
+                        f"packing the {suite} root file system failed")
+            self.docker.import_rootfs(tarball, ref)
+        return Ensured(ref, True, f"bootstrapped {suite} from Debian's archive")
+
+    def node(self, distro: Distro, role: Role, log: Log) -> Ensured:
+        """The build or test node image of ``distro`` (sshd; systemd on test nodes)."""
+        base = self.base(distro, log)
+        base_id = self.docker.image_id(base.ref) or base.ref
+        packages = " ".join(distro.build_packages if role == "build" else distro.test_packages)
+        dockerfile = f"{role}.Dockerfile"
+        return self._ensure(f"{role}-{distro.name}", IMAGES_DIR / "node", dockerfile,
+                            {"BASE": base.ref, "PACKAGES": packages}, base_id, log)
+
+    def service(self, name: str, base: Ensured, log: Log) -> Ensured:
+        """A service image built from Debian's packages on ``base``."""
+        base_id = self.docker.image_id(base.ref) or base.ref
+        return self._ensure(name, IMAGES_DIR / "services" / name, "Dockerfile",
+                            {"BASE": base.ref}, base_id, log)
+
+    def _ensure(self, name: str, context: Path, dockerfile: str, buildargs: Mapping[str, str],
+                base_id: str, log: Log) -> Ensured:
+        args = sorted(f"{k}={v}" for k, v in buildargs.items() if k != "BASE")
+        tag = f"{REPO}/{name}:" + content_hash(context_hash(context), dockerfile, base_id, *args)
+        if self.docker.image_id(tag):
+            return Ensured(tag, False, "cached (inputs unchanged)")
+        log(f"building {tag} from {context.name}/{dockerfile}")
+        self.docker.build(context, dockerfile, tag, buildargs, {"st2pkg.image": name}, log)
+        return Ensured(tag, True, "built")
+
+
+def _run_logged(argv: list[str], log: Log, failure: str) -> None:
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        log(line)
+    if proc.wait() != 0:
+        raise StageError(f"{failure} (exit {proc.returncode})")

@@ -1,0 +1,91 @@
+"""Run one function per distro in parallel (bounded), never letting one failure stop or hide
+the others, and turn Ctrl-C / SIGTERM into a cancellation every worker sees."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from types import FrameType
+from typing import Generic, TypeVar
+
+from .errors import St2PkgError
+
+T = TypeVar("T")
+CANCEL = threading.Event()
+_POOLS: list[ThreadPoolExecutor] = []
+
+
+class Cancelled(St2PkgError):
+    """The run was interrupted (Ctrl-C or SIGTERM)."""
+
+    exit_code = 130
+
+
+def check_cancel() -> None:
+    """Raise Cancelled when the run was interrupted; long waits call this."""
+    if CANCEL.is_set():
+        raise Cancelled("interrupted")
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[T]):
+    """One distro's result or error."""
+
+    distro: str
+    value: T | None
+    error: BaseException | None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def for_each(distros: Sequence[str], jobs: int, fn: Callable[[str], T]) -> list[Outcome[T]]:
+    """Call ``fn(distro)`` for every distro, at most ``jobs`` at once, in input order."""
+    def guarded(distro: str) -> Outcome[T]:
+        try:
+            check_cancel()
+            return Outcome(distro, fn(distro), None)
+        except Exception as err:  # recorded per distro; the caller reports every one
+            return Outcome(distro, None, err)
+
+    pool = ThreadPoolExecutor(max_workers=max(1, min(jobs, len(distros))))
+    _POOLS.append(pool)
+    try:
+        futures = [pool.submit(guarded, distro) for distro in distros]
+        results = [future.result() for future in futures]
+    except BaseException:
+        # Left in _POOLS: interruptible() waits for these workers before its last sweep.
+        CANCEL.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    _POOLS.remove(pool)
+    return results
+
+
+@contextmanager
+def interruptible(on_interrupt: Callable[[], None]) -> Iterator[None]:
+    """Treat SIGTERM like Ctrl-C; on either, cancel workers and call ``on_interrupt``."""
+    def on_term(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    CANCEL.clear()
+    try:
+        yield
+    except KeyboardInterrupt:
+        CANCEL.set()
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        on_interrupt()
+        # Workers notice CANCEL at their next wait; sweep again for what they made meanwhile.
+        for pool in list(_POOLS):
+            pool.shutdown(wait=True, cancel_futures=True)
+        on_interrupt()
+        raise Cancelled("interrupted: everything this run started was removed") from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -1,0 +1,63 @@
+"""The service containers (RabbitMQ, PostgreSQL, Redis, MongoDB) a test node talks to:
+which image serves each on this machine, and why."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .config import Options
+from .containers import Docker
+from .distros import Catalog
+from .errors import UnavailableError
+from .images import Images, Log
+
+SERVICES_FILE = Path(__file__).resolve().parents[2] / "distros" / "services.yml"
+MONGODB = "mongodb"
+
+
+@dataclass(frozen=True)
+class ServiceImage:
+    """The image serving one service, or None with the reason it is unavailable."""
+
+    name: str
+    ref: str | None
+    how: str
+
+    @property
+    def available(self) -> bool:
+        return self.ref is not None
+
+
+def _official(docker: Docker, ref: str, log: Log) -> tuple[str | None, str]:
+    if docker.image_id(ref):
+        return ref, f"official image {ref} (present locally)"
+    try:
+        docker.pull(ref)
+        return ref, f"official image {ref} (pulled)"
+    except UnavailableError as err:
+        log(str(err))
+        return None, f"official image {ref} cannot be pulled"
+
+
+def resolve(docker: Docker, images: Images, catalog: Catalog, opts: Options,
+            log: Log) -> dict[str, ServiceImage]:
+    """Pick or build an image for every service; MongoDB may come back unavailable."""
+    data = yaml.safe_load(SERVICES_FILE.read_text(encoding="utf-8"))
+    result: dict[str, ServiceImage] = {}
+    base = None
+    for name, entry in data["services"].items():
+        ref, how = _official(docker, str(entry["image"]), log)
+        if ref is None:
+            if base is None:
+                base = images.base(catalog.get(str(data["debian_base"])), log)
+            made = images.service(name, base, log)
+            ref, how = made.ref, f"built from Debian's packages ({made.how}); {how}"
+        result[name] = ServiceImage(name, ref, how)
+    mongo_ref, mongo_how = _official(docker, opts.mongodb_image, log)
+    if mongo_ref is None:
+        mongo_how += "; MongoDB has no Debian package, so Mongo checks will be skipped"
+    result[MONGODB] = ServiceImage(MONGODB, mongo_ref, mongo_how)
+    return result
