@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 from . import compose, services
 from .config import Options, resolve
@@ -101,7 +102,7 @@ def _sweep(session: Session, run_id: str) -> Callable[[], None]:
     return sweep
 
 
-def _raise_failures(outcomes: Sequence[Outcome[object]], what: str) -> None:
+def _raise_failures(outcomes: Sequence[Outcome[Any]], what: str) -> None:
     failed = [o for o in outcomes if not o.ok]
     if failed:
         lines = [f"{o.distro}: {o.error}" for o in failed]

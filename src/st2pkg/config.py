@@ -99,7 +99,7 @@ class Options:
 
     def describe(self) -> list[tuple[str, str, str]]:
         """(name, printable value, source) rows, credentials redacted."""
-        rows = []
+        rows: list[tuple[str, str, str]] = []
         for spec in OPTIONS:
             value = getattr(self, spec.name)
             text = ",".join(value) if isinstance(value, tuple) else str(value)

@@ -135,8 +135,9 @@ class Catalog:
             expanded = list(self.distros) if name == "all" else [name]
             for item in expanded:
                 if item not in self.distros:
-                    raise ConfigError(f"{where}: unknown distro {item!r}{suggest(item, self.distros)}"
-                                      f"; known: {', '.join(self.distros)}, or 'all'")
+                    raise ConfigError(
+                        f"{where}: unknown distro {item!r}{suggest(item, self.distros)}; "
+                        f"known: {', '.join(self.distros)}, or 'all'")
                 if item not in chosen:
                     chosen.append(item)
         return tuple(chosen)

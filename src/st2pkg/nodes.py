@@ -14,9 +14,9 @@ from fabric import Connection
 from .compose import Project
 from .containers import Docker, FileEntry
 from .distros import Distro
-from .runner import check_cancel
 from .errors import StageError
 from .images import Log
+from .runner import check_cancel
 from .services import ServiceImage
 from .ssh import RunState, connect, wait_for_ssh
 

@@ -54,7 +54,7 @@ def resolve(docker: Docker, images: Images, catalog: Catalog, opts: Options,
             if base is None:
                 base = images.base(catalog.get(str(data["debian_base"])), log)
             made = images.service(name, base, log)
-            ref, how = made.ref, f"built from Debian's packages ({made.how}); {how}"
+            ref, how = made.ref, f"{made.ref} from Debian's packages: {made.how}; {how}"
         result[name] = ServiceImage(name, ref, how)
     mongo_ref, mongo_how = _official(docker, opts.mongodb_image, log)
     if mongo_ref is None:

@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fabric import Connection
 
-from .runner import check_cancel
 from .errors import ConfigError, StageError
+from .runner import check_cancel
 
 HOST = "127.0.0.1"
 # Retries while sshd starts make paramiko log tracebacks; our own errors say what failed.

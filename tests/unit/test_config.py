@@ -68,7 +68,8 @@ def test_all_expands_to_every_distro(catalog: Catalog, tmp_path: Path) -> None:
 
 
 def test_unknown_distro_suggests(catalog: Catalog, tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match=r"unknown distro 'bookwrm' \(did you mean 'bookworm'\?\)"):
+    expected = r"unknown distro 'bookwrm' \(did you mean 'bookworm'\?\)"
+    with pytest.raises(ConfigError, match=expected):
         resolve(catalog, cli={"distros": "bookwrm"}, config_file=write(tmp_path, ""), environ={})
 
 
