@@ -1,0 +1,130 @@
+"""Build a real pack image on a stand-in st2 image and use it as a Kubernetes init container
+would. The stand-in (Debian + a venv at /opt/stackstorm/st2) is made from a local Debian
+image: $ST2PKG_TEST_DEBIAN_IMAGE, else st2pkg's bootstrapped st2pkg/base-bookworm."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import pytest
+from tests.fixtures.packs import PackWorld, build_world
+
+from st2pkg.containers import Docker
+from st2pkg.errors import UnavailableError
+from st2pkg.packs import commands
+
+pytestmark = pytest.mark.docker
+
+STAND_IN = "st2pkg-test/st2"
+MB = 1_000_000
+
+
+def _debian_image(client: docker.DockerClient) -> str | None:
+    wanted = os.environ.get("ST2PKG_TEST_DEBIAN_IMAGE")
+    if wanted:
+        return wanted
+    for image in client.images.list(name="st2pkg/base-bookworm"):
+        if image.tags:
+            return str(image.tags[0])
+    return None
+
+
+@pytest.fixture(scope="module")
+def engine() -> Docker:
+    try:
+        return Docker.from_env()
+    except UnavailableError as err:
+        pytest.skip(str(err))
+
+
+@pytest.fixture(scope="module")
+def st2_base(engine: Docker) -> str:
+    debian = _debian_image(engine.client)
+    if debian is None:
+        pytest.skip("no local Debian image: set ST2PKG_TEST_DEBIAN_IMAGE or bootstrap bookworm")
+    tag = "bookworm"
+    ref = f"{STAND_IN}:{tag}"
+    if engine.image_id(ref) is None:
+        dockerfile = (
+            f"FROM {debian}\n"
+            "RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y "
+            "--no-install-recommends python3-venv && rm -rf /var/lib/apt/lists/*\n"
+            "RUN python3 -m venv --copies /opt/stackstorm/st2\n"
+        ).encode()
+        engine.client.images.build(fileobj=io.BytesIO(dockerfile), tag=ref, rm=True)
+    return ref
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> PackWorld:
+    return build_world(tmp_path_factory.mktemp("world"))
+
+
+def _spec(path: Path, world: PackWorld) -> Path:
+    path.write_text(
+        f"base: {{image: {STAND_IN}, tags: [bookworm]}}\n"
+        "pack_image:\n  image: st2pkg-test/packs\n  version: '1.0.0'\n  packs:\n"
+        "    - pack: alpha=main\n"   # needs six (requirements.txt) and beta 1.0.0
+        f"    - pack: {world.url('gamma')}\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="module")
+def built(engine: Docker, st2_base: str, world: PackWorld, cache: Path) -> Iterator[str]:
+    tags = commands.build(_spec(cache / "packs.yml", world), world.indexes, cache,
+                          log=lambda line: None)
+    assert tags == ["st2pkg-test/packs:1.0.0-bookworm"]
+    yield tags[0]
+    engine.client.images.remove(tags[0], force=True)
+
+
+def _run(engine: Docker, image: str, argv: list[str], mounts: dict[str, str]) -> str:
+    volumes = {host: {"bind": inside, "mode": "rw"} for host, inside in mounts.items()}
+    out = engine.client.containers.run(image, argv, volumes=volumes, remove=True)
+    return bytes(out).decode()
+
+
+def test_pack_image_serves_an_init_container(engine: Docker, st2_base: str, built: str,
+                                             world: PackWorld, tmp_path: Path) -> None:
+    image = engine.client.images.get(built)
+    assert image.labels["st2pkg.pack.alpha.commit"] == world.shas["alpha", "main"]
+    assert image.labels["st2pkg.pack.beta.source"] == world.url("beta")
+    assert image.attrs["Config"]["Cmd"] == ["/bin/sh"]
+
+    out = tmp_path / "out"
+    out.mkdir()
+    _run(engine, built, ["sh", "-ec", "cp -aR /opt/stackstorm/packs /opt/stackstorm/virtualenvs "
+                         "/out/"], {str(out): "/out"})
+    assert sorted(p.name for p in (out / "packs").iterdir()) == ["alpha", "beta", "gamma"]
+    assert sorted(p.name for p in (out / "virtualenvs").iterdir()) == ["alpha", "beta", "gamma"]
+    assert not (out / "packs" / "alpha" / ".git").exists()
+
+    # The runtime image is its content plus busybox: nothing else of the base leaks in.
+    content = sum(p.lstat().st_size for p in out.rglob("*") if not p.is_dir())
+    assert image.attrs["Size"] - content <= 2 * MB
+
+    # The copied venvs work where they belong: in the st2 image, at their final paths.
+    mounts = {str(out / "packs"): "/opt/stackstorm/packs",
+              str(out / "virtualenvs"): "/opt/stackstorm/virtualenvs"}
+    said = _run(engine, st2_base, ["/opt/stackstorm/virtualenvs/alpha/bin/python", "-c",
+                                   "import sys, six; print(sys.prefix, six.__file__)"], mounts)
+    assert said.startswith("/opt/stackstorm/virtualenvs/alpha /opt/stackstorm/virtualenvs/alpha/")
+
+
+def test_unchanged_inputs_reuse_the_image(engine: Docker, built: str, world: PackWorld,
+                                          cache: Path, tmp_path: Path) -> None:
+    first = engine.image_id(built)
+    lines: list[str] = []
+    commands.build(_spec(tmp_path / "again.yml", world), world.indexes, cache,
+                   log=lines.append)
+    assert engine.image_id(built) == first
+    assert f"{built} is up to date" in lines
