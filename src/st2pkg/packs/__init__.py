@@ -2,5 +2,6 @@
 
 ``source`` parses pack strings, ``spec`` reads the spec YAML, ``index`` reads pack indexes,
 ``git`` drives the git CLI, ``metadata`` validates pack.yaml, ``resolve`` ties them into a
-pinned, deduplicated set of checkouts and ``commands`` is what tasks.py calls.
+pinned, deduplicated set of checkouts, ``image`` (with ``busybox``) builds the images and
+``commands`` is what tasks.py calls.
 """
