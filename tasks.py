@@ -77,4 +77,22 @@ def clean_(c: Context, all: bool = False, config: str | None = None) -> None:
     app.clean(config, all)
 
 
-ns = Collection(distros, config, up, shell, clean_)
+@task(help={"distro": "Distro(s), comma-separated, or 'all' (default from config).",
+            "package": "Package recipe(s) under packaging/, comma-separated (ST2_PACKAGES).",
+            "jobs": "Distros built at once (default: one per CPU core).",
+            "output": "Output directory (default: build).",
+            "force": "Rebuild even when every input is unchanged.",
+            "rpm_check": "Also run rpm specs through rpmbuild on Debian build nodes "
+                         "(default on; --no-rpm-check to skip).",
+            "config": "Config file (default: st2pkg.yml, or $ST2PKG_CONFIG)."})
+@_exits
+def build(c: Context, distro: str | None = None, package: str | None = None,
+          jobs: int | None = None, output: str | None = None, force: bool = False,
+          rpm_check: bool | None = None, config: str | None = None) -> None:
+    """Build .deb/.rpm packages in each distro's build node over SSH, in parallel, reusing
+    cached artifacts when every input is unchanged. Writes build/<distro>/ with the packages,
+    SHA256SUMS, manifest.json and logs/."""
+    app.build(config, distro, package, jobs, output, force, rpm_check)
+
+
+ns = Collection(distros, config, up, shell, clean_, build)

@@ -10,15 +10,18 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from . import compose, services
+from . import compose, recipes, services
+from .build import Builder, DistroBuild, plan_jobs
 from .config import Options, resolve
 from .containers import Docker
 from .distros import Catalog
 from .errors import ConfigError, St2PkgError, StageError, UnavailableError
 from .images import Images
 from .nodes import NODE_ROLES, Node, Topology
+from .recipes import Recipe
 from .report import Reporter
 from .runner import Outcome, for_each, interruptible
+from .source import Source, fetch
 from .ssh import RunState, connect
 
 SERVICES_STEP = "services"
@@ -147,6 +150,59 @@ def up(config: str | None, distros: str | None) -> None:
                   f"--node={node.role}")
     print(f"run {state.id}: state in {state.dir}")
     _raise_failures(outcomes, "up")
+
+
+def _versions(recipes: Sequence[Recipe], opts: Options, source: Source | None) -> dict[str, str]:
+    versions = {}
+    for recipe in recipes:
+        version = opts.version or (source.version() if source and recipe.needs_source
+                                   else recipe.default_version)
+        if not version:
+            raise ConfigError(f"package {recipe.name}: no version known; set ST2PKG_VERSION")
+        versions[recipe.name] = version
+    return versions
+
+
+def build(config: str | None, distros: str | None, packages: str | None, jobs: int | None,
+          output: str | None, force: bool, rpm_check: bool | None) -> None:
+    """Build the packages for each distro in parallel and publish them under output/."""
+    session = load(config, distros=distros, packages=packages, jobs=jobs, output=output,
+                   rpm_check=rpm_check)
+    opts = session.opts
+    chosen = [recipes.load(name) for name in opts.packages]
+    _check_provisionable(session, opts.distros)
+    source = None
+    if any(r.needs_source for r in chosen):
+        source = fetch(opts.st2_giturl, opts.st2_gitrev, opts.cache_dir)
+        print(f"source: {source.shown_url} {source.rev} = {source.commit}", file=sys.stderr)
+    versions = _versions(chosen, opts, source)
+    command = compose.find(opts.compose)
+    state = RunState.create(opts.state_dir)
+    with interruptible(_sweep(session, state.id)):
+        def one(name: str) -> DistroBuild:
+            distro = session.catalog.get(name)
+            jobs_ = plan_jobs(distro, chosen, versions, opts.rpm_check)
+            return Builder(session.docker, session.images, session.reporter, opts, state,
+                           command, distro, source, jobs_, force).run()
+
+        outcomes = for_each(opts.distros, opts.jobs, one)
+    _print_build_summary(session, outcomes)
+    _raise_failures(outcomes, "build")
+
+
+def _print_build_summary(session: Session, outcomes: Sequence[Outcome[DistroBuild]]) -> None:
+    print("\nbuild summary")
+    for outcome in outcomes:
+        if outcome.value is not None:
+            print(f"  {outcome.distro}: ok  ({outcome.value.manifest})")
+            for a in outcome.value.artifacts:
+                note = "cached" if a.cached else f"built in {a.build_seconds:.0f}s"
+                label = "" if a.kind == "package" else "  [rpm spec check on a Debian node]"
+                print(f"    {a.file}  {a.size} bytes  sha256 {a.sha256[:12]}  {note}{label}")
+            continue
+        failed = [r for r in session.reporter.results if r.distro == outcome.distro and not r.ok]
+        where = f"  log: {failed[-1].log}" if failed else ""
+        print(f"  {outcome.distro}: FAILED  {outcome.error}{where}")
 
 
 def _find_container(session: Session, distro: str, node: str) -> tuple[str, str]:

@@ -21,7 +21,7 @@ from .redact import redact_url
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG = ROOT / "st2pkg.yml"
 
-Kind = Literal["str", "int", "list", "choice", "path", "optstr"]
+Kind = Literal["str", "int", "bool", "list", "choice", "path", "optstr"]
 Source = Literal["default", "config", "env", "cli"]
 
 
@@ -69,9 +69,13 @@ OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec("compose", "ST2PKG_COMPOSE", "choice", "auto",
                "Compose implementation: auto, v2 ('docker compose') or v1 ('docker-compose').",
                choices=("auto", "v2", "v1")),
+    OptionSpec("rpm_check", "ST2PKG_RPM_CHECK", "bool", True,
+               "On Debian-family build nodes also run each rpm spec through rpmbuild."),
     OptionSpec("mongodb_image", "ST2PKG_MONGODB_IMAGE", "str", "mongo:7.0",
                "MongoDB image; used when present locally or pullable, else Mongo is skipped."),
 )
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
 SPECS: dict[str, OptionSpec] = {spec.name: spec for spec in OPTIONS}
 
 
@@ -93,6 +97,7 @@ class Options:
     base_source: str
     debian_mirror: str | None
     compose: str
+    rpm_check: bool
     mongodb_image: str
     config_file: Path | None = None
     sources: Mapping[str, Source] = field(default_factory=dict, compare=False)
@@ -102,7 +107,12 @@ class Options:
         rows: list[tuple[str, str, str]] = []
         for spec in OPTIONS:
             value = getattr(self, spec.name)
-            text = ",".join(value) if isinstance(value, tuple) else str(value)
+            if isinstance(value, tuple):
+                text = ",".join(value)
+            elif isinstance(value, bool):
+                text = str(value).lower()
+            else:
+                text = str(value)
             if spec.secret_url and value is not None:
                 text = redact_url(text)
             rows.append((spec.name, text, self.sources.get(spec.name, "default")))
@@ -126,6 +136,13 @@ def _parse(spec: OptionSpec, raw: Any, where: str) -> Any:
         if not cleaned:
             raise bad("must name at least one item")
         return cleaned
+    if spec.kind == "bool":
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in _TRUE | _FALSE:
+            return text in _TRUE
+        raise bad(f"must be true or false (1/0, yes/no, on/off), got {raw!r}")
     if spec.kind == "int":
         if isinstance(raw, bool):
             raise bad(f"must be a whole number, got {raw!r}")

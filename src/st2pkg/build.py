@@ -1,0 +1,190 @@
+"""The build stage: per distro, reuse cached artifacts or build the packages on the distro's
+build node over SSH, then publish them. Distros run in parallel; one failing never stops or
+hides the others."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from fabric import Connection
+
+from .artifacts import Artifact, ArtifactCache, Kind, publish, sha256_of
+from .config import Options
+from .containers import Docker
+from .distros import Distro, Format
+from .formats import FORMATS
+from .images import Images, Log, content_hash
+from .nodes import Topology
+from .recipes import PACKAGING_DIR, Recipe, recipes_hash
+from .remote import get_files, put_tar, put_tree, run
+from .report import Reporter
+from .source import Source
+from .ssh import RunState
+from .wheelhouse import Wheelhouse
+
+OUT = "/build/out"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One package to produce in one format (the distro's own, or an rpm spec check)."""
+
+    recipe: Recipe
+    version: str
+    format: Format
+    kind: Kind
+
+
+@dataclass
+class DistroBuild:
+    """What happened to one distro."""
+
+    distro: str
+    artifacts: list[Artifact] = field(default_factory=list)
+    manifest: Path | None = None
+    node_kept: bool = False
+
+
+class Builder:
+    """Builds every job of one distro."""
+
+    def __init__(self, docker: Docker, images: Images, reporter: Reporter, opts: Options,
+                 state: RunState, compose: list[str], distro: Distro, source: Source | None,
+                 jobs: Sequence[Job], force: bool) -> None:
+        self.docker, self.images, self.reporter, self.opts = docker, images, reporter, opts
+        self.state, self.compose, self.distro, self.source = state, compose, distro, source
+        self.jobs, self.force = jobs, force
+        self.cache = ArtifactCache(opts.cache_dir)
+        self.out_dir = opts.output / distro.name
+
+    def run(self) -> DistroBuild:
+        """Produce and publish every job's artifacts (cached where inputs are unchanged)."""
+        name = self.distro.name
+        result = DistroBuild(name)
+        with self.reporter.step(name, "images") as log:
+            image = self.images.node(self.distro, "build", log)
+            self.reporter.say(name, "images", f"build node {image.ref}: {image.how}")
+        image_id = self.docker.image_id(image.ref) or image.ref
+        done: list[tuple[Path, Artifact]] = []
+        pending: list[tuple[Job, str]] = []
+        for job in self.jobs:
+            key = self._key(job, image_id)
+            hit = None if self.force else self.cache.get(key)
+            if hit is None:
+                pending.append((job, key))
+                continue
+            folder, entries = hit
+            self.reporter.say(name, f"build-{job.recipe.name}",
+                              f"{job.format} cached: inputs unchanged, nothing built "
+                              f"({', '.join(e.file for e in entries)})")
+            done += [(folder / e.file, replace(e, cached=True)) for e in entries]
+        if pending:
+            done += self._build(image.ref, pending, result)
+        result.artifacts = [a for _, a in done]
+        result.manifest = publish(self.out_dir, name, done)
+        return result
+
+    def _key(self, job: Job, image_id: str) -> str:
+        source = self.source.tree if (self.source and job.recipe.needs_source) else "pypi"
+        return content_hash(job.recipe.name, job.format, job.kind, job.version,
+                            self.opts.release, self.distro.name, source, recipes_hash(),
+                            image_id)
+
+    def _build(self, image: str, pending: list[tuple[Job, str]],
+               result: DistroBuild) -> list[tuple[Path, Artifact]]:
+        name = self.distro.name
+        topology = Topology(self.docker, self.compose, self.state, self.distro,
+                            {"build": image}, {})
+        with self.reporter.step(name, "up") as log:
+            try:
+                node = topology.up(["build"], log)["build"]
+            except BaseException:
+                topology.down(log)
+                raise
+        built: list[tuple[Path, Artifact]] = []
+        try:
+            with node.connect(self.state) as conn:
+                self._upload(conn)
+                wheelhouse = Wheelhouse(self.opts.cache_dir, self.distro)
+                for job, key in pending:
+                    built += self._one(conn, wheelhouse, job, key)
+        except BaseException:
+            result.node_kept = True
+            self.reporter.say(name, "build", f"build node kept for debugging: invoke shell "
+                              f"--distro={name} --node=build (invoke clean removes it)")
+            raise
+        with self.reporter.step(name, "down") as log:
+            topology.down(log)
+        return built
+
+    def _upload(self, conn: Connection) -> None:
+        with self.reporter.step(self.distro.name, "upload") as log:
+            run(conn, "rm -rf /build && mkdir -p /build/src /build/out", log)
+            put_tree(conn, {"recipes": PACKAGING_DIR}, "/build", log)
+            if self.source is not None:
+                with tempfile.TemporaryDirectory() as tmp:
+                    tar = self.source.archive(Path(tmp) / "source.tar")
+                    log(f"source {self.source.shown_url} {self.source.rev} = "
+                        f"{self.source.commit}")
+                    put_tar(conn, tar, "/build/src", log)
+
+    def _env(self, job: Job) -> dict[str, str]:
+        return {"ST2PKG_VERSION": job.version, "ST2PKG_RELEASE": self.opts.release,
+                "ST2PKG_FORMAT": job.format, "ST2PKG_DISTRO": self.distro.name}
+
+    def _one(self, conn: Connection, wheelhouse: Wheelhouse, job: Job,
+             key: str) -> list[tuple[Path, Artifact]]:
+        distro, recipe = self.distro.name, job.recipe.name
+        env = self._env(job)
+        with self.reporter.step(distro, f"wheels-{recipe}") as log:
+            requirements = run(conn, f"/build/recipes/scripts/requirements {recipe}", log,
+                               env=env, what="listing requirements")
+            wheelhouse.upload(conn, log)
+            if wheelhouse.complete(requirements):
+                log("requirement set already complete in the wheelhouse: nothing downloaded")
+            else:
+                wheelhouse.fill(conn, requirements, log)
+        stage = f"{'build' if job.kind == 'package' else 'rpm-check'}-{recipe}"
+        started = time.monotonic()
+        with self.reporter.step(distro, stage) as log:
+            run(conn, f"rm -rf {OUT} && mkdir -p {OUT}", log)
+            run(conn, f"/build/recipes/scripts/build-package {recipe}", log, env=env,
+                what=f"build-package {recipe} ({job.format})")
+            seconds = round(time.monotonic() - started, 1)
+            return self._collect(conn, job, key, seconds, log)
+
+    def _collect(self, conn: Connection, job: Job, key: str, seconds: float,
+                 log: Log) -> list[tuple[Path, Artifact]]:
+        fmt = FORMATS[job.format]
+        names = run(conn, f"cd {OUT} && ls -1 *{fmt.suffix}", log).split()
+        src = self.source if job.recipe.needs_source else None
+        with tempfile.TemporaryDirectory() as tmp:
+            files = get_files(conn, OUT, names, Path(tmp), log)
+            entries = []
+            for path in files:
+                ident = fmt.parse_identity(run(conn, fmt.identify(f"{OUT}/{path.name}"), log))
+                entries.append(Artifact(
+                    file=path.name, recipe=job.recipe.name, name=ident.name,
+                    version=ident.version, release=ident.release, arch=ident.arch,
+                    format=job.format, kind=job.kind, distro=self.distro.name,
+                    size=path.stat().st_size, sha256=sha256_of(path),
+                    source_url=src.shown_url if src else f"pypi:{job.recipe.name}",
+                    source_revision=src.rev if src else job.version,
+                    source_commit=src.commit if src else "", build_seconds=seconds))
+            folder = self.cache.put(key, files, entries)
+        return [(folder / e.file, e) for e in entries]
+
+
+def plan_jobs(distro: Distro, recipes: Sequence[Recipe], versions: dict[str, str],
+              rpm_check: bool) -> list[Job]:
+    """The jobs of one distro: each package in the distro's format, plus an rpmbuild run of
+    each spec on Debian-family build nodes when ``rpm_check`` is on."""
+    jobs = [Job(r, versions[r.name], distro.format, "package") for r in recipes]
+    if rpm_check and distro.format == "deb":
+        jobs += [Job(r, versions[r.name], "rpm", "rpm-check") for r in recipes]
+    return jobs
+

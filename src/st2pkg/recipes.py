@@ -1,0 +1,57 @@
+"""Package recipes: packaging/<name>/ with its package.env (data read by the recipe's shell
+scripts on the build node, and by us for the few facts the host needs)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, cast
+
+from .errors import ConfigError, suggest
+from .images import context_hash
+
+PACKAGING_DIR = Path(__file__).resolve().parents[2] / "packaging"
+SourceKind = Literal["tree", "pypi"]
+_ASSIGN = re.compile(r"^([a-z_]+)=(.*)$")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """One package recipe."""
+
+    name: str
+    source_kind: SourceKind
+    default_version: str | None
+    venv: str
+
+    @property
+    def needs_source(self) -> bool:
+        return self.source_kind == "tree"
+
+
+def known() -> list[str]:
+    """Names of every recipe under packaging/."""
+    return sorted(p.parent.name for p in PACKAGING_DIR.glob("*/package.env"))
+
+
+def load(name: str) -> Recipe:
+    """The recipe called ``name``; ConfigError listing the known ones when there is none."""
+    env_file = PACKAGING_DIR / name / "package.env"
+    if not env_file.is_file():
+        raise ConfigError(f"--package / ST2_PACKAGES: no recipe {name!r}"
+                          f"{suggest(name, known())}; known: {', '.join(known())}")
+    values: dict[str, str] = {}
+    for line in env_file.read_text(encoding="utf-8").splitlines():
+        match = _ASSIGN.match(line.strip())
+        if match:
+            values[match.group(1)] = match.group(2).strip().strip("\"'")
+    kind = values.get("source_kind")
+    if kind not in ("tree", "pypi"):
+        raise ConfigError(f"{env_file}: source_kind must be tree or pypi, not {kind!r}")
+    return Recipe(name, cast(SourceKind, kind), values.get("default_version"), values.get("venv", ""))
+
+
+def recipes_hash() -> str:
+    """Hash of everything under packaging/: any recipe or script change rebuilds."""
+    return context_hash(PACKAGING_DIR)
