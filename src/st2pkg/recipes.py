@@ -49,7 +49,8 @@ def load(name: str) -> Recipe:
     kind = values.get("source_kind")
     if kind not in ("tree", "pypi"):
         raise ConfigError(f"{env_file}: source_kind must be tree or pypi, not {kind!r}")
-    return Recipe(name, cast(SourceKind, kind), values.get("default_version"), values.get("venv", ""))
+    return Recipe(name, cast(SourceKind, kind), values.get("default_version"),
+                  values.get("venv", ""))
 
 
 def recipes_hash() -> str:
