@@ -22,7 +22,7 @@ from .recipes import Recipe
 from .report import Reporter
 from .runner import Outcome, for_each, interruptible
 from .source import Source, fetch
-from .ssh import RunState, connect
+from .ssh import RunState, connect, write_ssh_config
 
 SERVICES_STEP = "services"
 
@@ -143,12 +143,16 @@ def up(config: str | None, distros: str | None) -> None:
                     raise
 
         outcomes = for_each(names, session.opts.jobs, one)
+    ports = {n.key_name: n.port for o in outcomes for n in (o.value or {}).values()}
+    config = write_ssh_config(state, ports) if ports else None
     for outcome in outcomes:
         for node in (outcome.value or {}).values():
             print(f"[{node.distro}] {node.role} node: {node.container} ssh root@127.0.0.1 -p "
                   f"{node.port} (init: {node.init})  ->  invoke shell --distro={node.distro} "
                   f"--node={node.role}")
     print(f"run {state.id}: state in {state.dir}")
+    if config:
+        print(f"plain OpenSSH works too: ssh -F {config} <distro>-<build|test>")
     _raise_failures(outcomes, "up")
 
 

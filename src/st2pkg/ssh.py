@@ -95,6 +95,28 @@ class RunState:
         return private_path.read_bytes(), public_path.read_text().strip()
 
 
+def write_ssh_config(state: RunState, nodes: dict[str, int]) -> Path:
+    """Write <run>/ssh_config and <run>/known_hosts for ``nodes`` (name -> port), so the
+    OpenSSH client (and testinfra) reach each node as ``ssh -F <run>/ssh_config <name>`` with
+    its pinned host key and nothing else. Entries for other nodes of the run are kept."""
+    config, known = state.dir / "ssh_config", state.dir / "known_hosts"
+    ports = dict(json.loads((state.dir / "ports.json").read_text())) \
+        if (state.dir / "ports.json").exists() else {}
+    ports.update(nodes)
+    (state.dir / "ports.json").write_text(json.dumps(ports))
+    blocks, lines = [], []
+    for name, port in sorted(ports.items()):
+        _, public = state.host_key(name)
+        lines.append(f"[{HOST}]:{port} {' '.join(public.split()[:2])}")
+        blocks.append(f"Host {name}\n  HostName {HOST}\n  Port {port}\n  User root\n"
+                      f"  IdentityFile {state.client_key}\n  IdentitiesOnly yes\n"
+                      f"  UserKnownHostsFile {known}\n  StrictHostKeyChecking yes\n"
+                      f"  GlobalKnownHostsFile /dev/null\n  LogLevel ERROR\n")
+    known.write_text("\n".join(lines) + "\n")
+    config.write_text("\n".join(blocks))
+    return config
+
+
 def connect(state: RunState, node: str, port: int, user: str = "root",
             timeout: float = 10) -> Connection:
     """A fabric Connection to a node on 127.0.0.1:port that accepts only its pinned host key."""
