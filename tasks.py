@@ -95,4 +95,39 @@ def build(c: Context, distro: str | None = None, package: str | None = None,
     app.build(config, distro, package, jobs, output, force, rpm_check)
 
 
-ns = Collection(distros, config, up, shell, clean_, build)
+INDEX_HELP = "A pack index URL or file; repeat for several (first wins). Default: config."
+
+
+@task(help={"query": "Text to look for in name, then keywords, then other fields.",
+            "index": INDEX_HELP, "config": "Config file (default: st2pkg.yml)."},
+      iterable=["index"])
+@_exits
+def search(c: Context, query: str, index: list[str] | None = None,
+           config: str | None = None) -> None:
+    """Search the pack indexes (case-insensitive, st2's matching order) and print a table."""
+    app.packs_search(config, query, index or [])
+
+
+@task(help={"name": "The pack's ref or name.", "index": INDEX_HELP,
+            "config": "Config file (default: st2pkg.yml)."}, iterable=["index"])
+@_exits
+def show(c: Context, name: str, index: list[str] | None = None,
+         config: str | None = None) -> None:
+    """Show one pack of the indexes: every field, URLs redacted."""
+    app.packs_show(config, name, index or [])
+
+
+@task(name="build", help={
+    "spec": "Pack image spec YAML (base: {image, tags}, pack_image: {image, version, packs}).",
+    "index": INDEX_HELP, "skip_dependencies": "Install only the packs the spec names.",
+    "config": "Config file (default: st2pkg.yml)."}, iterable=["index"])
+@_exits
+def packs_build(c: Context, spec: str, index: list[str] | None = None,
+                skip_dependencies: bool = False, config: str | None = None) -> None:
+    """Build st2 pack images: one <image>:<version>-<tag> per base tag, holding only
+    /opt/stackstorm/packs, /opt/stackstorm/virtualenvs, sh and cp."""
+    app.packs_build(config, spec, index or [], skip_dependencies)
+
+
+packs = Collection("packs", search, show, packs_build)
+ns = Collection(distros, config, up, shell, clean_, build, packs)

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from . import compose, recipes, services
@@ -18,7 +19,9 @@ from .distros import Catalog
 from .errors import ConfigError, St2PkgError, StageError, UnavailableError
 from .images import Images
 from .nodes import NODE_ROLES, Node, Topology
+from .packs import commands as pack_commands
 from .recipes import Recipe
+from .redact import redact_text
 from .report import Reporter
 from .runner import Outcome, for_each, interruptible
 from .source import Source, fetch
@@ -144,15 +147,15 @@ def up(config: str | None, distros: str | None) -> None:
 
         outcomes = for_each(names, session.opts.jobs, one)
     ports = {n.key_name: n.port for o in outcomes for n in (o.value or {}).values()}
-    config = write_ssh_config(state, ports) if ports else None
+    ssh_config = write_ssh_config(state, ports) if ports else None
     for outcome in outcomes:
         for node in (outcome.value or {}).values():
             print(f"[{node.distro}] {node.role} node: {node.container} ssh root@127.0.0.1 -p "
                   f"{node.port} (init: {node.init})  ->  invoke shell --distro={node.distro} "
                   f"--node={node.role}")
     print(f"run {state.id}: state in {state.dir}")
-    if config:
-        print(f"plain OpenSSH works too: ssh -F {config} <distro>-<build|test>")
+    if ssh_config:
+        print(f"plain OpenSSH works too: ssh -F {ssh_config} <distro>-<build|test>")
     _raise_failures(outcomes, "up")
 
 
@@ -254,3 +257,36 @@ def clean(config: str | None, everything: bool) -> None:
         print(f"removed {len(removed)} images")
         shutil.rmtree(session.opts.cache_dir, ignore_errors=True)
         print(f"removed cache {session.opts.cache_dir}")
+
+
+def _table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> None:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
+def packs_search(config: str | None, query: str, indexes: Sequence[str]) -> None:
+    """Print packs of the indexes matching ``query``, best first."""
+    session = load(config, pack_indexes=",".join(indexes) or None)
+    found = pack_commands.search(query, session.opts.pack_indexes)
+    if not found:
+        print(f"no pack matches {query!r}")
+        return
+    _table(found, ("ref", "version", "author", "description"))
+
+
+def packs_show(config: str | None, name: str, indexes: Sequence[str]) -> None:
+    """Print every field of one pack of the indexes."""
+    session = load(config, pack_indexes=",".join(indexes) or None)
+    _table(pack_commands.show(name, session.opts.pack_indexes), ("field", "value"))
+
+
+def packs_build(config: str | None, spec: str, indexes: Sequence[str],
+                skip_dependencies: bool) -> None:
+    """Resolve a pack image spec and build one image per base tag."""
+    session = load(config, pack_indexes=",".join(indexes) or None)
+    tags = pack_commands.build(Path(spec), session.opts.pack_indexes, session.opts.cache_dir,
+                               skip_dependencies=skip_dependencies,
+                               log=lambda line: print(redact_text(line), file=sys.stderr))
+    for tag in tags:
+        print(tag)

@@ -71,6 +71,10 @@ OPTIONS: tuple[OptionSpec, ...] = (
                choices=("auto", "v2", "v1")),
     OptionSpec("rpm_check", "ST2PKG_RPM_CHECK", "bool", True,
                "On Debian-family build nodes also run each rpm spec through rpmbuild."),
+    OptionSpec("pack_indexes", "ST2PKG_PACK_INDEXES", "list",
+               ("https://index.stackstorm.org/v1/index.json",),
+               "Pack indexes (URLs or files), comma-separated; the first listed wins.",
+               secret_url=True),
     OptionSpec("mongodb_image", "ST2PKG_MONGODB_IMAGE", "str", "mongo:7.0",
                "MongoDB image; used when present locally or pullable, else Mongo is skipped."),
 )
@@ -98,6 +102,7 @@ class Options:
     debian_mirror: str | None
     compose: str
     rpm_check: bool
+    pack_indexes: tuple[str, ...]
     mongodb_image: str
     config_file: Path | None = None
     sources: Mapping[str, Source] = field(default_factory=dict, compare=False)

@@ -133,6 +133,20 @@ class Docker:
         except docker.errors.NotFound as err:
             raise StageError(f"container {name} does not exist") from err
 
+    def run_once(self, image: str, argv: list[str], volumes: Mapping[str, Mapping[str, str]],
+                 env: Mapping[str, str], user: str,
+                 labels: Mapping[str, str]) -> tuple[int, str]:
+        """Run ``argv`` in a throwaway container; returns (exit code, combined output)."""
+        container = self.client.containers.run(image, argv, volumes=dict(volumes),
+                                               environment=dict(env), detach=True, user=user,
+                                               labels=dict(labels))
+        try:
+            code = int(container.wait()["StatusCode"])
+            output = bytes(container.logs()).decode("utf-8", "replace")
+        finally:
+            container.remove(force=True)
+        return code, output
+
     def put_files(self, name: str, root: str, files: Mapping[str, FileEntry]) -> None:
         """Copy files (paths relative to ``root``) into a created or running container."""
         if not self.container(name).put_archive(root, _tar(files)):

@@ -19,6 +19,7 @@ from pathlib import Path
 from ..containers import Docker
 from ..errors import StageError
 from ..images import content_hash
+from ..pipenv import ca_file, pip_env
 from .resolve import ResolvedPack
 from .spec import Spec
 
@@ -29,9 +30,6 @@ VENVS_DIR = "/opt/stackstorm/virtualenvs"
 ST2_PYTHON = "/opt/stackstorm/st2/bin/python"
 _WHEELS = "/tmp/st2pkg-wheelhouse"
 _RUNTIME = "/st2pkg-runtime"
-# pip settings worth handing to the wheel-building container (index mirrors, proxies' CAs).
-_PIP_ENV = ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_TRUSTED_HOST")
-_CA_ENV = ("PIP_CERT", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")
 _CA_IN_CONTAINER = "/etc/st2pkg-ca.pem"
 
 
@@ -91,14 +89,6 @@ def write_context(context: Path, base: str, packs: Sequence[ResolvedPack],
     (context / "Dockerfile").write_text(dockerfile(base, packs), encoding="utf-8")
 
 
-def _ca_file() -> Path | None:
-    for name in _CA_ENV:
-        value = os.environ.get(name)
-        if value and Path(value).is_file():
-            return Path(value)
-    return None
-
-
 def wheelhouse(docker_: Docker, base: str, packs: Sequence[ResolvedPack], cache: Path,
                log: Log) -> Path:
     """Wheels for every pack's requirements, built by pip in a throwaway ``base`` container.
@@ -128,26 +118,20 @@ def wheelhouse(docker_: Docker, base: str, packs: Sequence[ResolvedPack], cache:
 
 
 def _run_pip_wheel(docker_: Docker, base: str, work: Path, ref: str, log: Log) -> None:
-    """The one raw docker SDK call of this module: a run-once container with two mounts."""
+    """pip wheel in a run-once ``base`` container with the work dirs mounted."""
     volumes = {str(work / "reqs"): {"bind": "/st2pkg/reqs", "mode": "ro"},
                str(work / "wheels"): {"bind": "/st2pkg/wheels", "mode": "rw"}}
     env = {"HOME": "/tmp", "PIP_NO_CACHE_DIR": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
-    env |= {name: os.environ[name] for name in _PIP_ENV if os.environ.get(name)}
-    ca = _ca_file()
+    env |= pip_env()
+    ca = ca_file()
     if ca is not None:
         # Hosts behind TLS-inspecting proxies trust an extra CA; the container must too.
         volumes[str(ca)] = {"bind": _CA_IN_CONTAINER, "mode": "ro"}
         env["PIP_CERT"] = _CA_IN_CONTAINER
     argv = [ST2_PYTHON, "-m", "pip", "wheel", "--wheel-dir", "/st2pkg/wheels",
             "--find-links", "/st2pkg/wheels", "-r", f"/st2pkg/reqs/{ref}.txt"]
-    container = docker_.client.containers.run(
-        base, argv, volumes=volumes, environment=env, detach=True,
-        user=f"{os.getuid()}:{os.getgid()}", labels={"st2pkg.packs.wheelhouse": ref})
-    try:
-        code = int(container.wait()["StatusCode"])
-        output = bytes(container.logs()).decode("utf-8", "replace")
-    finally:
-        container.remove(force=True)
+    code, output = docker_.run_once(base, argv, volumes, env, f"{os.getuid()}:{os.getgid()}",
+                                    {"st2pkg.packs.wheelhouse": ref})
     for line in output.splitlines():
         log(line)
     if code != 0:
