@@ -95,6 +95,40 @@ def build(c: Context, distro: str | None = None, package: str | None = None,
     app.build(config, distro, package, jobs, output, force, rpm_check)
 
 
+KEEP_HELP = {"keep": "Keep the test nodes running after a green run too.",
+             "rm": "Remove the test nodes even when verification fails."}
+
+
+@task(name="test", help={
+            "distro": "Distro(s), comma-separated, or 'all' (default from config).",
+            "package": "Only these recipes' packages (default: all in the manifest).",
+            **KEEP_HELP, "config": "Config file (default: st2pkg.yml, or $ST2PKG_CONFIG)."})
+@_exits
+def verify(c: Context, distro: str | None = None, package: str | None = None,
+           keep: bool = False, rm: bool = False, config: str | None = None) -> None:
+    """Install built packages (build/<distro>/) on each distro's test node beside RabbitMQ,
+    PostgreSQL, Redis (MongoDB when available), configure, start and verify them with
+    testinfra. JUnit XML in build/<distro>/reports/. Failed nodes are kept for `shell`."""
+    app.test(config, distro, package, keep, rm)
+
+
+@task(help={"distro": "Distro(s), comma-separated, or 'all' (default from config).",
+            "package": "Package recipe(s) under packaging/, comma-separated (ST2_PACKAGES).",
+            "jobs": "Distros worked on at once (default: one per CPU core).",
+            "output": "Output directory (default: build).",
+            "force": "Rebuild even when every input is unchanged.",
+            "rpm_check": "Also run rpm specs through rpmbuild on Debian build nodes.",
+            **KEEP_HELP, "config": "Config file (default: st2pkg.yml, or $ST2PKG_CONFIG)."})
+@_exits
+def pipeline(c: Context, distro: str | None = None, package: str | None = None,
+             jobs: int | None = None, output: str | None = None, force: bool = False,
+             rpm_check: bool | None = None, keep: bool = False, rm: bool = False,
+             config: str | None = None) -> None:
+    """Build then verify each distro's packages; distros run in parallel and a failing one
+    never stops the others. Summary printed and written to build/summary.json."""
+    app.pipeline(config, distro, package, jobs, output, force, rpm_check, keep, rm)
+
+
 INDEX_HELP = "A pack index URL or file; repeat for several (first wins). Default: config."
 
 
@@ -130,4 +164,4 @@ def packs_build(c: Context, spec: str, index: list[str] | None = None,
 
 
 packs = Collection("packs", search, show, packs_build)
-ns = Collection(distros, config, up, shell, clean_, build, packs)
+ns = Collection(distros, config, up, shell, clean_, build, verify, pipeline, packs)

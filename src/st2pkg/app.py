@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -26,6 +27,7 @@ from .report import Reporter
 from .runner import Outcome, for_each, interruptible
 from .source import Source, fetch
 from .ssh import RunState, connect, write_ssh_config
+from .verify import Verifier, VerifyResult
 
 SERVICES_STEP = "services"
 
@@ -178,10 +180,7 @@ def build(config: str | None, distros: str | None, packages: str | None, jobs: i
     opts = session.opts
     chosen = [recipes.load(name) for name in opts.packages]
     _check_provisionable(session, opts.distros)
-    source = None
-    if any(r.needs_source for r in chosen):
-        source = fetch(opts.st2_giturl, opts.st2_gitrev, opts.cache_dir)
-        print(f"source: {source.shown_url} {source.rev} = {source.commit}", file=sys.stderr)
+    source = _source(opts, chosen)
     versions = _versions(chosen, opts, source)
     command = compose.find(opts.compose)
     state = RunState.create(opts.state_dir)
@@ -210,6 +209,128 @@ def _print_build_summary(session: Session, outcomes: Sequence[Outcome[DistroBuil
         failed = [r for r in session.reporter.results if r.distro == outcome.distro and not r.ok]
         where = f"  log: {failed[-1].log}" if failed else ""
         print(f"  {outcome.distro}: FAILED  {outcome.error}{where}")
+
+
+def _published(opts: Options, distro: str, packages_given: bool) -> tuple[list[Path], list[str]]:
+    """Package files (and their recipes) a previous build published for ``distro``."""
+    manifest = opts.output / distro / "manifest.json"
+    if not manifest.is_file():
+        raise StageError(f"no artifacts in {manifest.parent}: run `invoke build "
+                         f"--distro={distro}` first")
+    entries = [e for e in json.loads(manifest.read_text())["artifacts"]
+               if e["kind"] == "package" and (not packages_given or e["recipe"] in opts.packages)]
+    if not entries:
+        raise StageError(f"{manifest} lists no package of {', '.join(opts.packages)}")
+    recipes_ = list(dict.fromkeys(str(e["recipe"]) for e in entries))
+    return [manifest.parent / str(e["path"]) for e in entries], recipes_
+
+
+@dataclass
+class DistroRun:
+    """Build and/or verify results of one distro, for the summary."""
+
+    build: DistroBuild | None = None
+    verify: VerifyResult | None = None
+
+
+def _verifier(session: Session, state: RunState, command: list[str], name: str,
+              chosen: dict[str, services.ServiceImage], keep: bool, remove: bool) -> Verifier:
+    return Verifier(session.docker, session.images, session.reporter, session.opts, state,
+                    command, session.catalog.get(name), chosen, keep, remove)
+
+
+def test(config: str | None, distros: str | None, packages: str | None, keep: bool,
+         remove: bool) -> None:
+    """Verify already built packages of each distro on its test node."""
+    session = load(config, distros=distros, packages=packages)
+    _check_provisionable(session, session.opts.distros)
+    command = compose.find(session.opts.compose)
+    state = RunState.create(session.opts.state_dir)
+    with interruptible(_sweep(session, state.id)):
+        chosen = _service_images(session)
+
+        def one(name: str) -> DistroRun:
+            files, recipe_names = _published(session.opts, name, packages is not None)
+            verifier = _verifier(session, state, command, name, chosen, keep, remove)
+            return DistroRun(verify=verifier.run(files, recipe_names))
+
+        outcomes = for_each(session.opts.distros, session.opts.jobs, one)
+    _summarize(session, outcomes, state)
+
+
+def pipeline(config: str | None, distros: str | None, packages: str | None, jobs: int | None,
+             output: str | None, force: bool, rpm_check: bool | None, keep: bool,
+             remove: bool) -> None:
+    """Build, then verify, each distro; distros run in parallel and independently."""
+    session = load(config, distros=distros, packages=packages, jobs=jobs, output=output,
+                   rpm_check=rpm_check)
+    opts = session.opts
+    chosen_recipes = [recipes.load(name) for name in opts.packages]
+    _check_provisionable(session, opts.distros)
+    source = _source(opts, chosen_recipes)
+    versions = _versions(chosen_recipes, opts, source)
+    command = compose.find(opts.compose)
+    state = RunState.create(opts.state_dir)
+    with interruptible(_sweep(session, state.id)):
+        chosen = _service_images(session)
+
+        def one(name: str) -> DistroRun:
+            distro = session.catalog.get(name)
+            built = Builder(session.docker, session.images, session.reporter, opts, state,
+                            command, distro, source,
+                            plan_jobs(distro, chosen_recipes, versions, opts.rpm_check),
+                            force).run()
+            outcome = DistroRun(build=built)
+            files = [opts.output / name / a.file for a in built.artifacts if a.kind == "package"]
+            verifier = _verifier(session, state, command, name, chosen, keep, remove)
+            outcome.verify = verifier.run(files, [r.name for r in chosen_recipes])
+            return outcome
+
+        outcomes = for_each(opts.distros, opts.jobs, one)
+    _summarize(session, outcomes, state)
+
+
+def _summarize(session: Session, outcomes: Sequence[Outcome[DistroRun]], state: RunState) -> None:
+    rows: list[dict[str, Any]] = []
+    print("\nsummary")
+    for outcome in outcomes:
+        steps = [r for r in session.reporter.results if r.distro == outcome.distro]
+        failed_step = next((r for r in reversed(steps) if not r.ok), None)
+        run_ = outcome.value or DistroRun()
+        verify = run_.verify
+        row: dict[str, Any] = {"distro": outcome.distro, "ok": outcome.ok,
+               "error": str(outcome.error) if outcome.error else None,
+               "failed_step": failed_step.stage if failed_step else None,
+               "failed_log": str(failed_step.log) if failed_step else None,
+               "seconds": round(sum(r.seconds for r in steps), 1),
+               "steps": [{"stage": r.stage, "ok": r.ok, "seconds": round(r.seconds, 1),
+                          "log": str(r.log)} for r in steps],
+               "artifacts": [a.file for a in run_.build.artifacts] if run_.build else [],
+               "init": verify.init if verify else None,
+               "tests": vars(verify.counts) if verify else None,
+               "reports": [str(p) for p in verify.reports] if verify else []}
+        rows.append(row)
+        status = "ok" if outcome.ok else f"FAILED at {row['failed_step']}"
+        tests = (f"  tests {verify.counts.passed} passed, {verify.counts.failed} failed, "
+                 f"{verify.counts.skipped} skipped (init {verify.init})" if verify else "")
+        print(f"  {outcome.distro}: {status}{tests}  [{row['seconds']}s]")
+        for name in row["artifacts"]:
+            print(f"    {name}")
+        if not outcome.ok:
+            print(f"    {outcome.error}\n    log: {row['failed_log']}")
+    summary = session.opts.output / "summary.json"
+    summary.parent.mkdir(parents=True, exist_ok=True)
+    summary.write_text(json.dumps({"run": state.id, "distros": rows}, indent=2) + "\n")
+    print(f"  summary: {summary}")
+    _raise_failures(outcomes, "run")
+
+
+def _source(opts: Options, chosen: Sequence[Recipe]) -> Source | None:
+    if not any(r.needs_source for r in chosen):
+        return None
+    source = fetch(opts.st2_giturl, opts.st2_gitrev, opts.cache_dir)
+    print(f"source: {source.shown_url} {source.rev} = {source.commit}", file=sys.stderr)
+    return source
 
 
 def _find_container(session: Session, distro: str, node: str) -> tuple[str, str]:
