@@ -69,11 +69,12 @@ def shell(c: Context, distro: str, node: str = "test", cmd: str | None = None,
         raise Exit(code=code)
 
 
-@task(name="clean", help={"all": "Also remove st2pkg images, caches and run state.",
+@task(name="clean", help={"all": "Every st2pkg run on this Docker engine, plus st2pkg images "
+                                 "and caches.",
                           "config": "Config file (default: st2pkg.yml, or $ST2PKG_CONFIG)."})
 @_exits
 def clean_(c: Context, all: bool = False, config: str | None = None) -> None:
-    """Remove every st2pkg container, network and volume (--all: images and caches too)."""
+    """Remove this checkout's runs: containers, networks, volumes, keys (--all: everything)."""
     app.clean(config, all)
 
 

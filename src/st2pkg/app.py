@@ -366,19 +366,24 @@ def shell(config: str | None, distro: str, node: str, cmd: str | None) -> int:
 
 
 def clean(config: str | None, everything: bool) -> None:
-    """Remove all st2pkg containers, networks and volumes; with ``everything`` also images,
-    caches and run state."""
+    """Remove the containers, networks and volumes of this checkout's runs (its state_dir);
+    with ``everything``, those of every st2pkg run on this engine, st2pkg images and caches."""
     session = load(config)
-    counts = session.docker.remove_labelled("st2pkg.run")
-    print(f"removed {counts['containers']} containers, {counts['networks']} networks, "
-          f"{counts['volumes']} volumes")
-    shutil.rmtree(session.opts.state_dir / "runs", ignore_errors=True)
+    runs_dir = session.opts.state_dir / "runs"
+    labels = ["st2pkg.run"] if everything else [
+        f"st2pkg.run={p.name}" for p in sorted(runs_dir.glob("*")) if p.is_dir()]
+    totals = {"containers": 0, "networks": 0, "volumes": 0}
+    for label in labels:
+        for kind, count in session.docker.remove_labelled(label).items():
+            totals[kind] += count
+    print(f"removed {totals['containers']} containers, {totals['networks']} networks, "
+          f"{totals['volumes']} volumes of {'all st2pkg runs' if everything else 'this checkout'}")
+    shutil.rmtree(runs_dir, ignore_errors=True)
     if everything:
         removed = session.docker.remove_images("st2pkg/")
         print(f"removed {len(removed)} images")
         shutil.rmtree(session.opts.cache_dir, ignore_errors=True)
         print(f"removed cache {session.opts.cache_dir}")
-
 
 def _table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> None:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]

@@ -16,6 +16,7 @@ from .artifacts import Artifact, ArtifactCache, Kind, publish, sha256_of
 from .config import Options
 from .containers import Docker
 from .distros import Distro, Format
+from .errors import StageError
 from .formats import FORMATS
 from .images import Images, Log, content_hash
 from .nodes import Topology
@@ -82,10 +83,13 @@ class Builder:
                               f"{job.format} cached: inputs unchanged, nothing built "
                               f"({', '.join(e.file for e in entries)})")
             done += [(folder / e.file, replace(e, cached=True)) for e in entries]
+        failures: list[str] = []
         if pending:
-            done += self._build(image.ref, pending, result)
+            done += self._build(image.ref, pending, result, failures)
         result.artifacts = [a for _, a in done]
         result.manifest = publish(self.out_dir, name, done)
+        if failures:
+            raise StageError("; ".join(failures))
         return result
 
     def _key(self, job: Job, image_id: str) -> str:
@@ -94,8 +98,10 @@ class Builder:
                             self.opts.release, self.distro.name, source, recipes_hash(),
                             image_id)
 
-    def _build(self, image: str, pending: list[tuple[Job, str]],
-               result: DistroBuild) -> list[tuple[Path, Artifact]]:
+    def _build(self, image: str, pending: list[tuple[Job, str]], result: DistroBuild,
+               failures: list[str]) -> list[tuple[Path, Artifact]]:
+        """Build every pending job on one build node; a failed job is recorded in
+        ``failures`` and the next job still runs."""
         name = self.distro.name
         topology = Topology(self.docker, self.compose, self.state, self.distro,
                             {"build": image}, {})
@@ -111,15 +117,25 @@ class Builder:
                 self._upload(conn)
                 wheelhouse = Wheelhouse(self.opts.cache_dir, self.distro)
                 for job, key in pending:
-                    built += self._one(conn, wheelhouse, job, key)
+                    try:
+                        built += self._one(conn, wheelhouse, job, key)
+                    except StageError as err:
+                        failures.append(f"{job.recipe.name} ({job.format}): {err}")
         except BaseException:
-            result.node_kept = True
-            self.reporter.say(name, "build", f"build node kept for debugging: invoke shell "
-                              f"--distro={name} --node=build (invoke clean removes it)")
+            self._keep(result)
             raise
-        with self.reporter.step(name, "down") as log:
-            topology.down(log)
+        if failures:
+            self._keep(result)
+        else:
+            with self.reporter.step(name, "down") as log:
+                topology.down(log)
         return built
+
+    def _keep(self, result: DistroBuild) -> None:
+        result.node_kept = True
+        name = self.distro.name
+        self.reporter.say(name, "build", f"build node kept for debugging: invoke shell "
+                          f"--distro={name} --node=build (invoke clean removes it)")
 
     def _upload(self, conn: Connection) -> None:
         with self.reporter.step(self.distro.name, "upload") as log:

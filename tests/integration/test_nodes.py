@@ -44,9 +44,11 @@ def test_up_bookworm_then_shell_then_cached_then_clean(cli: Cli) -> None:
     assert first != second
     assert run_containers(first)
     assert run_containers(second)
-    cli("clean")
-    assert run_containers() == []
-    assert run_networks() == []
+    cleaned = cli("clean")
+    assert "of this checkout" in cleaned.stdout
+    for run_id in (first, second):
+        assert run_containers(run_id) == []
+        assert run_networks(run_id) == []
 
 
 def test_unprovisionable_distro_fails_fast_and_starts_nothing(cli: Cli) -> None:
