@@ -178,7 +178,7 @@ def build(config: str | None, distros: str | None, packages: str | None, jobs: i
     session = load(config, distros=distros, packages=packages, jobs=jobs, output=output,
                    rpm_check=rpm_check)
     opts = session.opts
-    chosen = [recipes.load(name) for name in opts.packages]
+    chosen = [recipes.load(name, opts.recipes_dir) for name in opts.packages]
     _check_provisionable(session, opts.distros)
     source = _source(opts, chosen)
     versions = _versions(chosen, opts, source)
@@ -211,7 +211,8 @@ def _print_build_summary(session: Session, outcomes: Sequence[Outcome[DistroBuil
         print(f"  {outcome.distro}: FAILED  {outcome.error}{where}")
 
 
-def _published(opts: Options, distro: str, packages_given: bool) -> tuple[list[Path], list[str]]:
+def _published(opts: Options, distro: str,
+               packages_given: bool) -> tuple[list[Path], list[Recipe]]:
     """Package files (and their recipes) a previous build published for ``distro``."""
     manifest = opts.output / distro / "manifest.json"
     if not manifest.is_file():
@@ -221,8 +222,9 @@ def _published(opts: Options, distro: str, packages_given: bool) -> tuple[list[P
                if e["kind"] == "package" and (not packages_given or e["recipe"] in opts.packages)]
     if not entries:
         raise StageError(f"{manifest} lists no package of {', '.join(opts.packages)}")
-    recipes_ = list(dict.fromkeys(str(e["recipe"]) for e in entries))
-    return [manifest.parent / str(e["path"]) for e in entries], recipes_
+    names = dict.fromkeys(str(e["recipe"]) for e in entries)
+    return ([manifest.parent / str(e["path"]) for e in entries],
+            [recipes.load(n, opts.recipes_dir) for n in names])
 
 
 @dataclass
@@ -265,7 +267,7 @@ def pipeline(config: str | None, distros: str | None, packages: str | None, jobs
     session = load(config, distros=distros, packages=packages, jobs=jobs, output=output,
                    rpm_check=rpm_check)
     opts = session.opts
-    chosen_recipes = [recipes.load(name) for name in opts.packages]
+    chosen_recipes = [recipes.load(name, opts.recipes_dir) for name in opts.packages]
     _check_provisionable(session, opts.distros)
     source = _source(opts, chosen_recipes)
     versions = _versions(chosen_recipes, opts, source)
@@ -283,7 +285,7 @@ def pipeline(config: str | None, distros: str | None, packages: str | None, jobs
             outcome = DistroRun(build=built)
             files = [opts.output / name / a.file for a in built.artifacts if a.kind == "package"]
             verifier = _verifier(session, state, command, name, chosen, keep, remove)
-            outcome.verify = verifier.run(files, [r.name for r in chosen_recipes])
+            outcome.verify = verifier.run(files, chosen_recipes)
             return outcome
 
         outcomes = for_each(opts.distros, opts.jobs, one)

@@ -20,7 +20,7 @@ from .errors import StageError
 from .formats import FORMATS
 from .images import Images, Log, content_hash
 from .nodes import Topology
-from .recipes import PACKAGING_DIR, Recipe, recipes_hash
+from .recipes import Recipe, recipes_hash
 from .remote import get_files, put_tar, put_tree, run
 from .report import Reporter
 from .source import Source
@@ -95,8 +95,8 @@ class Builder:
     def _key(self, job: Job, image_id: str) -> str:
         source = self.source.tree if (self.source and job.recipe.needs_source) else "pypi"
         return content_hash(job.recipe.name, job.format, job.kind, job.version,
-                            self.opts.release, self.distro.name, source, recipes_hash(),
-                            image_id)
+                            self.opts.release, self.distro.name, source,
+                            recipes_hash(self.opts.recipes_dir), image_id)
 
     def _build(self, image: str, pending: list[tuple[Job, str]], result: DistroBuild,
                failures: list[str]) -> list[tuple[Path, Artifact]]:
@@ -140,7 +140,7 @@ class Builder:
     def _upload(self, conn: Connection) -> None:
         with self.reporter.step(self.distro.name, "upload") as log:
             run(conn, "rm -rf /build && mkdir -p /build/src /build/out", log)
-            put_tree(conn, {"recipes": PACKAGING_DIR}, "/build", log)
+            put_tree(conn, {"recipes": self.opts.recipes_dir}, "/build", log)
             if self.source is not None:
                 with tempfile.TemporaryDirectory() as tmp:
                     tar = self.source.archive(Path(tmp) / "source.tar")

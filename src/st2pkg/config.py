@@ -60,6 +60,8 @@ OPTIONS: tuple[OptionSpec, ...] = (
                "Wheelhouses, sources and artifact cache, shared across checkouts."),
     OptionSpec("state_dir", "ST2PKG_STATE_DIR", "path", ".st2pkg",
                "Per-run state: SSH keys, pinned host keys, compose files."),
+    OptionSpec("recipes_dir", "ST2PKG_RECIPES_DIR", "optstr", None,
+               "Package recipes directory; default: this repository's packaging/."),
     OptionSpec("base_source", "ST2PKG_BASE_SOURCE", "choice", "auto",
                "Where base images come from: auto (registry, else bootstrap), "
                "registry, bootstrap.", choices=("auto", "registry", "bootstrap")),
@@ -98,6 +100,7 @@ class Options:
     output: Path
     cache_dir: Path
     state_dir: Path
+    recipes_dir: Path
     base_source: str
     debian_mirror: str | None
     compose: str
@@ -240,7 +243,8 @@ def resolve(
     values["distros"] = catalog.select(values["distros"], where=_where(sources["distros"]))
     if values["jobs"] == 0:
         values["jobs"] = os.cpu_count() or 1
-    for name in ("output", "cache_dir", "state_dir"):
+    values["recipes_dir"] = values["recipes_dir"] or str(ROOT / "packaging")
+    for name in ("output", "cache_dir", "state_dir", "recipes_dir"):
         values[name] = (cwd / Path(values[name]).expanduser()).resolve()
     return Options(**values, config_file=path, sources=sources)
 

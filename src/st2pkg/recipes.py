@@ -11,7 +11,6 @@ from typing import Literal, cast
 from .errors import ConfigError, suggest
 from .images import context_hash
 
-PACKAGING_DIR = Path(__file__).resolve().parents[2] / "packaging"
 SourceKind = Literal["tree", "pypi"]
 _ASSIGN = re.compile(r"^([a-z_]+)=(.*)$")
 
@@ -21,6 +20,7 @@ class Recipe:
     """One package recipe."""
 
     name: str
+    root: Path
     source_kind: SourceKind
     default_version: str | None
     venv: str
@@ -29,18 +29,28 @@ class Recipe:
     def needs_source(self) -> bool:
         return self.source_kind == "tree"
 
+    @property
+    def units(self) -> list[str]:
+        """The systemd units the package ships (first column of its ``services`` file)."""
+        path = self.root / self.name / "services"
+        if not path.is_file():
+            return []
+        rows = (line.split() for line in path.read_text(encoding="utf-8").splitlines())
+        return [row[0] for row in rows if row and not row[0].startswith("#")]
 
-def known() -> list[str]:
-    """Names of every recipe under packaging/."""
-    return sorted(p.parent.name for p in PACKAGING_DIR.glob("*/package.env"))
+
+def known(root: Path) -> list[str]:
+    """Names of every recipe under ``root``."""
+    return sorted(p.parent.name for p in root.glob("*/package.env"))
 
 
-def load(name: str) -> Recipe:
+def load(name: str, root: Path) -> Recipe:
     """The recipe called ``name``; ConfigError listing the known ones when there is none."""
-    env_file = PACKAGING_DIR / name / "package.env"
+    env_file = root / name / "package.env"
     if not env_file.is_file():
-        raise ConfigError(f"--package / ST2_PACKAGES: no recipe {name!r}"
-                          f"{suggest(name, known())}; known: {', '.join(known())}")
+        names = known(root)
+        raise ConfigError(f"--package / ST2_PACKAGES: no recipe {name!r} in {root}"
+                          f"{suggest(name, names)}; known: {', '.join(names)}")
     values: dict[str, str] = {}
     for line in env_file.read_text(encoding="utf-8").splitlines():
         match = _ASSIGN.match(line.strip())
@@ -49,10 +59,10 @@ def load(name: str) -> Recipe:
     kind = values.get("source_kind")
     if kind not in ("tree", "pypi"):
         raise ConfigError(f"{env_file}: source_kind must be tree or pypi, not {kind!r}")
-    return Recipe(name, cast(SourceKind, kind), values.get("default_version"),
+    return Recipe(name, root, cast(SourceKind, kind), values.get("default_version"),
                   values.get("venv", ""))
 
 
-def recipes_hash() -> str:
-    """Hash of everything under packaging/: any recipe or script change rebuilds."""
-    return context_hash(PACKAGING_DIR)
+def recipes_hash(root: Path) -> str:
+    """Hash of everything under the recipes directory: any recipe or script change rebuilds."""
+    return context_hash(root)

@@ -23,7 +23,7 @@ from .errors import StageError
 from .formats import FORMATS
 from .images import Images, Log
 from .nodes import Node, Topology
-from .recipes import PACKAGING_DIR
+from .recipes import Recipe
 from .remote import put_tree, run
 from .report import Reporter
 from .services import MONGODB, ServiceImage
@@ -61,15 +61,6 @@ class VerifyResult:
     node_kept: bool = False
 
 
-def units_of(recipe: str) -> list[str]:
-    """The systemd units a recipe ships (first column of packaging/<recipe>/services)."""
-    path = PACKAGING_DIR / recipe / "services"
-    if not path.is_file():
-        return []
-    rows = (line.split() for line in path.read_text(encoding="utf-8").splitlines())
-    return [row[0] for row in rows if row and not row[0].startswith("#")]
-
-
 def read_junit(path: Path) -> Counts:
     """Passed/failed/skipped of a JUnit XML file (errors count as failed)."""
     root = ET.parse(path).getroot()
@@ -93,7 +84,7 @@ class Verifier:
         self.keep, self.remove = keep, remove
         self.reports = opts.output / distro.name / "reports"
 
-    def run(self, packages: Sequence[Path], recipes: Sequence[str]) -> VerifyResult:
+    def run(self, packages: Sequence[Path], recipes: Sequence[Recipe]) -> VerifyResult:
         """Install ``packages`` (files of ``recipes``) and run the suite; StageError when
         anything fails, after every result is recorded."""
         name = self.distro.name
@@ -114,7 +105,7 @@ class Verifier:
         write_ssh_config(self.state, {node.key_name: node.port})
         try:
             with node.connect(self.state) as conn:
-                self._install(conn, packages, recipes)
+                self._install(conn, packages)
                 result.dead_units = self._start(conn, node, recipes)
             self._suite(node, recipes, result, purge=False)
             self._suite(node, recipes, result, purge=True)
@@ -132,11 +123,12 @@ class Verifier:
                 topology.down(log)
         return result
 
-    def _install(self, conn: Connection, packages: Sequence[Path], recipes: Sequence[str]) -> None:
+    def _install(self, conn: Connection, packages: Sequence[Path]) -> None:
         fmt = FORMATS[self.distro.format]
         with self.reporter.step(self.distro.name, "install") as log:
             files = {f"artifacts/{p.name}": p for p in packages}
-            put_tree(conn, {"scripts": PACKAGING_DIR / "scripts", **files}, "/opt/st2pkg", log)
+            put_tree(conn, {"scripts": self.opts.recipes_dir / "scripts", **files}, "/opt/st2pkg",
+                     log)
             run(conn, fmt.install([f"{ARTIFACTS}/{p.name}" for p in packages]), log,
                 what=f"installing {', '.join(p.name for p in packages)}")
         with self.reporter.step(self.distro.name, "configure") as log:
@@ -144,8 +136,9 @@ class Verifier:
                 "else echo 'no /etc/st2/st2.conf: nothing to configure'; fi", log,
                 what="configure-endpoints")
 
-    def _start(self, conn: Connection, node: Node, recipes: Sequence[str]) -> dict[str, str]:
-        units = [u for r in recipes for u in units_of(r)]
+    def _start(self, conn: Connection, node: Node,
+               recipes: Sequence[Recipe]) -> dict[str, str]:
+        units = [u for r in recipes for u in r.units]
         if not units:
             return {}
         quoted = " ".join(shlex.quote(u) for u in units)
@@ -179,13 +172,13 @@ class Verifier:
         cmd += f"; tail -n 20 /var/log/st2/{shlex.quote(unit)}.log 2>/dev/null"
         return str(conn.run(cmd, warn=True, hide=True).stdout).strip()
 
-    def _suite(self, node: Node, recipes: Sequence[str], result: VerifyResult,
+    def _suite(self, node: Node, recipes: Sequence[Recipe], result: VerifyResult,
                purge: bool) -> None:
         stage = "purge" if purge else "testinfra"
         junit = self.reports / ("junit-purge.xml" if purge else "junit.xml")
         self.reports.mkdir(parents=True, exist_ok=True)
         mongo = self.services.get(MONGODB)
-        env = {**os.environ, "ST2PKG_PACKAGES": ",".join(recipes),
+        env = {**os.environ, "ST2PKG_PACKAGES": ",".join(r.name for r in recipes),
                "ST2PKG_FORMAT": self.distro.format, "ST2PKG_INIT": node.init,
                "ST2PKG_MONGODB": "" if mongo and mongo.available else
                (mongo.how if mongo else "no MongoDB in this run"),
