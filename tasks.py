@@ -96,6 +96,12 @@ def build(c: Context, distro: str | None = None, package: str | None = None,
     app.build(config, distro, package, jobs, output, force, rpm_check)
 
 
+@task
+def docs(c: Context) -> None:
+    """Regenerate the README's option table from the option declarations."""
+    app.write_docs()
+
+
 KEEP_HELP = {"keep": "Keep the test nodes running after a green run too.",
              "rm": "Remove the test nodes even when verification fails."}
 
@@ -165,4 +171,4 @@ def packs_build(c: Context, spec: str, index: list[str] | None = None,
 
 
 packs = Collection("packs", search, show, packs_build)
-ns = Collection(distros, config, up, shell, clean_, build, verify, pipeline, packs)
+ns = Collection(distros, config, docs, up, shell, clean_, build, verify, pipeline, packs)

@@ -43,3 +43,32 @@ def run_containers(run_id: str | None = None) -> list[str]:
 def run_networks(run_id: str | None = None) -> list[str]:
     label = f"st2pkg.run={run_id}" if run_id else "st2pkg.run"
     return [n.name for n in docker.from_env().networks.list(filters={"label": label})]
+
+
+def deb_field(deb: Path, option: str) -> str:
+    """Output of `dpkg-deb <option> <deb>` (-c contents, -I info)."""
+    return subprocess.run(["dpkg-deb", option, str(deb)], check=True, capture_output=True,
+                          text=True).stdout
+
+
+def verify_sums(folder: Path) -> list[str]:
+    """Check folder/SHA256SUMS like `sha256sum -c`; returns the files it names."""
+    import hashlib
+
+    names = []
+    for line in (folder / "SHA256SUMS").read_text().splitlines():
+        digest, name = line.split("  ", 1)
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest, name
+        names.append(name)
+    return names
+
+
+def in_image(image_label: str, mounts: dict[str, str], argv: list[str]) -> str:
+    """Run argv in the newest st2pkg image labelled st2pkg.image=<label>; returns stdout."""
+    client = docker.from_env()
+    images = client.images.list(filters={"label": f"st2pkg.image={image_label}"})
+    assert images, f"no image labelled {image_label}"
+    newest = max(images, key=lambda i: str(i.attrs["Created"]))
+    volumes = {host: {"bind": path, "mode": "ro"} for host, path in mounts.items()}
+    return bytes(client.containers.run(newest.id, argv, volumes=volumes, remove=True,
+                                       entrypoint=[])).decode()

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from . import compose, recipes, services
+from . import config as config_module
 from .build import Builder, DistroBuild, plan_jobs
 from .config import Options, resolve
 from .containers import Docker
@@ -418,3 +419,11 @@ def packs_build(config: str | None, spec: str, indexes: Sequence[str],
                                log=lambda line: print(redact_text(line), file=sys.stderr))
     for tag in tags:
         print(tag)
+
+
+def write_docs() -> None:
+    """Rewrite README.md's generated option table."""
+    readme = config_module.ROOT / "README.md"
+    readme.write_text(config_module.render_readme(readme.read_text(encoding="utf-8")),
+                      encoding="utf-8")
+    print(f"updated {readme}")

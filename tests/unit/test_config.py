@@ -116,3 +116,10 @@ def test_every_option_has_help_and_env() -> None:
     envs = [spec.env for spec in OPTIONS]
     assert len(envs) == len(set(envs))
     assert all(spec.help.endswith(".") for spec in OPTIONS)
+
+
+def test_readme_option_table_matches_the_code() -> None:
+    from st2pkg.config import ROOT, render_readme
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert render_readme(readme) == readme, "README option table is stale: run `invoke docs`"
