@@ -149,6 +149,7 @@ def up(config: str | None, distros: str | None) -> None:
                     raise
 
         outcomes = for_each(names, session.opts.jobs, one)
+    session.reporter.close()
     ports = {n.key_name: n.port for o in outcomes for n in (o.value or {}).values()}
     ssh_config = write_ssh_config(state, ports) if ports else None
     for outcome in outcomes:
@@ -198,6 +199,7 @@ def build(config: str | None, distros: str | None, packages: str | None, jobs: i
 
 
 def _print_build_summary(session: Session, outcomes: Sequence[Outcome[DistroBuild]]) -> None:
+    session.reporter.close()
     print("\nbuild summary")
     for outcome in outcomes:
         if outcome.value is not None:
@@ -294,6 +296,7 @@ def pipeline(config: str | None, distros: str | None, packages: str | None, jobs
 
 
 def _summarize(session: Session, outcomes: Sequence[Outcome[DistroRun]], state: RunState) -> None:
+    session.reporter.close()
     rows: list[dict[str, Any]] = []
     print("\nsummary")
     for outcome in outcomes:
