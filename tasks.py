@@ -136,6 +136,15 @@ def pipeline(c: Context, distro: str | None = None, package: str | None = None,
     app.pipeline(config, distro, package, jobs, output, force, rpm_check, keep, rm)
 
 
+@task(help={"distro": "The distro whose built st2 package to install.",
+            "config": "Config file (default: st2pkg.yml, or $ST2PKG_CONFIG)."})
+@_exits
+def st2image(c: Context, distro: str, config: str | None = None) -> None:
+    """Make an st2 image (st2pkg/st2:<version>-<distro>) from the st2 package built for the
+    distro: a base for pack images, so source -> package -> st2 image -> pack images runs."""
+    app.st2image(config, distro)
+
+
 INDEX_HELP = "A pack index URL or file; repeat for several (first wins). Default: config."
 
 
@@ -171,4 +180,5 @@ def packs_build(c: Context, spec: str, index: list[str] | None = None,
 
 
 packs = Collection("packs", search, show, packs_build)
-ns = Collection(distros, config, docs, up, shell, clean_, build, verify, pipeline, packs)
+ns = Collection(distros, config, docs, up, shell, clean_, build, verify, pipeline, st2image,
+                packs)

@@ -430,3 +430,20 @@ def write_docs() -> None:
     readme.write_text(config_module.render_readme(readme.read_text(encoding="utf-8")),
                       encoding="utf-8")
     print(f"updated {readme}")
+
+
+def st2image(config: str | None, distro: str) -> None:
+    """Make st2pkg/st2:<version>-<distro> from the st2 package built for ``distro``."""
+    session = load(config, distros=distro, packages="st2")
+    if len(session.opts.distros) != 1:
+        raise ConfigError("--distro: st2image takes exactly one distro")
+    name = session.opts.distros[0]
+    files, _ = _published(session.opts, name, packages_given=True)
+    manifest = json.loads((session.opts.output / name / "manifest.json").read_text())
+    version = next(a["version"] for a in manifest["artifacts"]
+                   if a["recipe"] == "st2" and a["kind"] == "package")
+    with session.reporter.step(name, "st2image") as log:
+        made = session.images.st2(session.catalog.get(name), files, version, log)
+    session.reporter.close()
+    print(f"{made.ref} ({made.how}): use it as a pack image base, e.g. "
+          f"base: {{image: st2pkg/st2, tags: [\"{version}-{name}\"]}}")

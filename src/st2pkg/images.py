@@ -143,6 +143,30 @@ class Images:
         return self._ensure(name, IMAGES_DIR / "services" / name, "Dockerfile",
                             {"BASE": base.ref}, base_id, log)
 
+    def st2(self, distro: Distro, packages: list[Path], version: str, log: Log) -> Ensured:
+        """An image with ``packages`` (this pipeline's st2 package) installed on the distro's
+        base, tagged st2pkg/st2:<version>-<distro>."""
+        base = self.base(distro, log)
+        tag = f"{REPO}/st2:{version}-{distro.name}"
+        with tempfile.TemporaryDirectory() as tmp:
+            context = Path(tmp)
+            shutil.copy2(IMAGES_DIR / "st2" / "Dockerfile", context / "Dockerfile")
+            shutil.copy2(IMAGES_DIR / "node" / "node-setup", context / "node-setup")
+            (context / "packages").mkdir()
+            for package in packages:
+                shutil.copy2(package, context / "packages" / package.name)
+            inputs = content_hash(context_hash(context), self.docker.image_id(base.ref) or "")
+            if self.docker.image_id(tag) and self._label(tag) == inputs:
+                return Ensured(tag, False, "cached (inputs unchanged)")
+            log(f"building {tag} from {', '.join(p.name for p in packages)}")
+            self.docker.build(context, "Dockerfile", tag, {"BASE": base.ref},
+                              {"st2pkg.image": f"st2-{distro.name}", "st2pkg.inputs": inputs},
+                              log)
+        return Ensured(tag, True, "built")
+
+    def _label(self, ref: str) -> str:
+        return str(self.docker.client.images.get(ref).labels.get("st2pkg.inputs", ""))
+
     def _ensure(self, name: str, context: Path, dockerfile: str, buildargs: Mapping[str, str],
                 base_id: str, log: Log) -> Ensured:
         args = sorted(f"{k}={v}" for k, v in buildargs.items() if k != "BASE")
