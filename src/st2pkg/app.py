@@ -174,26 +174,42 @@ def _versions(recipes: Sequence[Recipe], opts: Options, source: Source | None) -
     return versions
 
 
-def build(config: str | None, distros: str | None, packages: str | None, jobs: int | None,
-          output: str | None, force: bool, rpm_check: bool | None) -> None:
-    """Build the packages for each distro in parallel and publish them under output/."""
-    session = load(config, distros=distros, packages=packages, jobs=jobs, output=output,
-                   rpm_check=rpm_check)
+@dataclass(frozen=True)
+class BuildPlan:
+    """What a build needs, resolved once before any distro starts (bad input fails here)."""
+
+    recipes: list[Recipe]
+    source: Source | None
+    versions: dict[str, str]
+    command: list[str]
+    state: RunState
+
+    def builder(self, session: Session, name: str, force: bool) -> Builder:
+        distro = session.catalog.get(name)
+        jobs = plan_jobs(distro, self.recipes, self.versions, session.opts.rpm_check)
+        return Builder(session.docker, session.images, session.reporter, session.opts,
+                       self.state, self.command, distro, self.source, jobs, force)
+
+
+def _plan(session: Session) -> BuildPlan:
     opts = session.opts
     chosen = [recipes.load(name, opts.recipes_dir) for name in opts.packages]
     _check_provisionable(session, opts.distros)
     source = _source(opts, chosen)
     versions = _versions(chosen, opts, source)
-    command = compose.find(opts.compose)
-    state = RunState.create(opts.state_dir)
-    with interruptible(_sweep(session, state.id)):
-        def one(name: str) -> DistroBuild:
-            distro = session.catalog.get(name)
-            jobs_ = plan_jobs(distro, chosen, versions, opts.rpm_check)
-            return Builder(session.docker, session.images, session.reporter, opts, state,
-                           command, distro, source, jobs_, force).run()
+    return BuildPlan(chosen, source, versions, compose.find(opts.compose),
+                     RunState.create(opts.state_dir))
 
-        outcomes = for_each(opts.distros, opts.jobs, one)
+
+def build(config: str | None, distros: str | None, packages: str | None, jobs: int | None,
+          output: str | None, force: bool, rpm_check: bool | None) -> None:
+    """Build the packages for each distro in parallel and publish them under output/."""
+    session = load(config, distros=distros, packages=packages, jobs=jobs, output=output,
+                   rpm_check=rpm_check)
+    plan = _plan(session)
+    with interruptible(_sweep(session, plan.state.id)):
+        outcomes = for_each(session.opts.distros, session.opts.jobs,
+                            lambda name: plan.builder(session, name, force).run())
     _print_build_summary(session, outcomes)
     _raise_failures(outcomes, "build")
 
@@ -269,30 +285,21 @@ def pipeline(config: str | None, distros: str | None, packages: str | None, jobs
     """Build, then verify, each distro; distros run in parallel and independently."""
     session = load(config, distros=distros, packages=packages, jobs=jobs, output=output,
                    rpm_check=rpm_check)
-    opts = session.opts
-    chosen_recipes = [recipes.load(name, opts.recipes_dir) for name in opts.packages]
-    _check_provisionable(session, opts.distros)
-    source = _source(opts, chosen_recipes)
-    versions = _versions(chosen_recipes, opts, source)
-    command = compose.find(opts.compose)
-    state = RunState.create(opts.state_dir)
-    with interruptible(_sweep(session, state.id)):
+    plan = _plan(session)
+    with interruptible(_sweep(session, plan.state.id)):
         chosen = _service_images(session)
 
         def one(name: str) -> DistroRun:
-            distro = session.catalog.get(name)
-            built = Builder(session.docker, session.images, session.reporter, opts, state,
-                            command, distro, source,
-                            plan_jobs(distro, chosen_recipes, versions, opts.rpm_check),
-                            force).run()
+            built = plan.builder(session, name, force).run()
             outcome = DistroRun(build=built)
-            files = [opts.output / name / a.file for a in built.artifacts if a.kind == "package"]
-            verifier = _verifier(session, state, command, name, chosen, keep, remove)
-            outcome.verify = verifier.run(files, chosen_recipes)
+            files = [session.opts.output / name / a.file for a in built.artifacts
+                     if a.kind == "package"]
+            verifier = _verifier(session, plan.state, plan.command, name, chosen, keep, remove)
+            outcome.verify = verifier.run(files, plan.recipes)
             return outcome
 
-        outcomes = for_each(opts.distros, opts.jobs, one)
-    _summarize(session, outcomes, state)
+        outcomes = for_each(session.opts.distros, session.opts.jobs, one)
+    _summarize(session, outcomes, plan.state)
 
 
 def _summarize(session: Session, outcomes: Sequence[Outcome[DistroRun]], state: RunState) -> None:
