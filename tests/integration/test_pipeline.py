@@ -1,0 +1,99 @@
+"""Build then verify, as a release engineer runs it: real test nodes beside real services."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from tests.fixtures.st2src import make_st2_repo
+from tests.support import ROOT, Cli
+
+pytestmark = pytest.mark.docker
+
+
+def cases(junit: Path) -> list[ET.Element]:
+    return list(ET.parse(junit).getroot().iter("testcase"))
+
+
+def outcome(case: ET.Element) -> str:
+    for kind in ("failure", "error", "skipped"):
+        if case.find(kind) is not None:
+            return kind
+    return "passed"
+
+
+@pytest.fixture(scope="module")
+def st2_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_st2_repo(tmp_path_factory.mktemp("st2src"))
+
+
+def test_pipeline_st2client_is_green_and_junit_lists_every_check(cli: Cli,
+                                                                  tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    proc = cli("pipeline", "--distro=bookworm", "--package=st2client", "--no-rpm-check",
+               f"--output={out}")
+    assert "bookworm: ok" in proc.stdout
+    junit = out / "bookworm" / "reports" / "junit.xml"
+    results = [outcome(c) for c in cases(junit)]
+    assert len(results) >= 5
+    assert "failure" not in results
+    assert "error" not in results
+    summary = json.loads((out / "summary.json").read_text())
+    (row,) = summary["distros"]
+    assert row["ok"]
+    assert row["tests"]["failed"] == 0
+    assert row["tests"]["passed"] == results.count("passed") + sum(
+        outcome(c) == "passed" for c in cases(out / "bookworm" / "reports" / "junit-purge.xml"))
+
+
+def test_pipeline_st2_fixture_runs_services_against_real_backends(
+        cli: Cli, st2_repo: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    proc = cli("pipeline", "--distro=bookworm", "--package=st2", "--no-rpm-check",
+               f"--output={out}", extra_env={"ST2_GITURL": st2_repo.as_uri()})
+    assert "bookworm: ok" in proc.stdout
+    assert "(init systemd)" in proc.stdout or "(init plain)" in proc.stdout
+    junit = out / "bookworm" / "reports" / "junit.xml"
+    all_cases = cases(junit)
+    passed = [c for c in all_cases if outcome(c) == "passed"]
+    assert any("st2api" in c.get("name", "") for c in passed)
+    mongo = [c for c in all_cases if "mongo" in c.get("name", "").lower()]
+    if mongo:  # without a MongoDB image these checks skip, with the reason
+        for case in mongo:
+            assert outcome(case) == "skipped"
+            node = case.find("skipped")
+            assert node is not None
+            assert "MongoDB" in (node.get("message") or "")
+
+
+def test_a_service_that_exits_fails_exactly_that_service(cli: Cli, st2_repo: Path,
+                                                         tmp_path: Path) -> None:
+    recipes = tmp_path / "packaging"
+    shutil.copytree(ROOT / "packaging", recipes)
+    services = recipes / "st2" / "services"
+    lines = services.read_text().splitlines()
+    services.write_text("\n".join(
+        "st2notifier         st2-does-not-exist --config-file /etc/st2/st2.conf"
+        if line.startswith("st2notifier ") else line for line in lines) + "\n")
+    out = tmp_path / "out"
+    proc = cli("pipeline", "--distro=bookworm", "--package=st2", "--no-rpm-check", "--rm",
+               f"--output={out}", check=False,
+               extra_env={"ST2_GITURL": st2_repo.as_uri(), "ST2PKG_RECIPES_DIR": str(recipes)})
+    assert proc.returncode != 0
+    assert "bookworm: FAILED" in proc.stdout
+    assert "st2notifier" in proc.stdout  # the report carries the service's log tail
+    failed = [c.get("name", "") for c in cases(out / "bookworm" / "reports" / "junit.xml")
+              if outcome(c) in ("failure", "error")]
+    assert failed
+    assert all("st2notifier" in name for name in failed), failed
+
+
+@pytest.mark.matrix
+@pytest.mark.parametrize("distro", ["bullseye", "trixie"])
+def test_pipeline_st2client_other_suites(cli: Cli, distro: str, tmp_path: Path) -> None:
+    proc = cli("pipeline", f"--distro={distro}", "--package=st2client", "--no-rpm-check",
+               f"--output={tmp_path}")
+    assert f"{distro}: ok" in proc.stdout
