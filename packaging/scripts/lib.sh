@@ -32,7 +32,7 @@ load_package() {
   [ -f "$recipes/$name/package.env" ] ||
     usage "unknown package '$name' (one of: $(known_packages))"
   package=$name
-  source_kind="" pypi_name="" venv="" conf_from_source="" default_version=""
+  source_kind="" pypi_name="" venv="" conf_from_source="" default_version="" smoke=""
   # shellcheck source=/dev/null
   . "$recipes/$name/package.env"
   case $source_kind in
