@@ -83,17 +83,17 @@ def clean_(c: Context, all: bool = False, config: str | None = None) -> None:
             "jobs": "Distros built at once (default: one per CPU core).",
             "output": "Output directory (default: build).",
             "force": "Rebuild even when every input is unchanged.",
-            "rpm_check": "Also run rpm specs through rpmbuild on Debian build nodes "
-                         "(default on; --no-rpm-check to skip).",
+            "rpm_check": "--no-rpm-check skips running rpm specs through rpmbuild on "
+                         "Debian build nodes (default: option rpm_check, on).",
             "config": "Config file (default: st2pkg.yml, or $ST2PKG_CONFIG)."})
 @_exits
 def build(c: Context, distro: str | None = None, package: str | None = None,
           jobs: int | None = None, output: str | None = None, force: bool = False,
-          rpm_check: bool | None = None, config: str | None = None) -> None:
+          rpm_check: bool = True, config: str | None = None) -> None:
     """Build .deb/.rpm packages in each distro's build node over SSH, in parallel, reusing
     cached artifacts when every input is unchanged. Writes build/<distro>/ with the packages,
     SHA256SUMS, manifest.json and logs/."""
-    app.build(config, distro, package, jobs, output, force, rpm_check)
+    app.build(config, distro, package, jobs, output, force, None if rpm_check else False)
 
 
 @task
@@ -124,16 +124,18 @@ def verify(c: Context, distro: str | None = None, package: str | None = None,
             "jobs": "Distros worked on at once (default: one per CPU core).",
             "output": "Output directory (default: build).",
             "force": "Rebuild even when every input is unchanged.",
-            "rpm_check": "Also run rpm specs through rpmbuild on Debian build nodes.",
+            "rpm_check": "--no-rpm-check skips running rpm specs through rpmbuild on "
+                         "Debian build nodes (default: option rpm_check, on).",
             **KEEP_HELP, "config": "Config file (default: st2pkg.yml, or $ST2PKG_CONFIG)."})
 @_exits
 def pipeline(c: Context, distro: str | None = None, package: str | None = None,
              jobs: int | None = None, output: str | None = None, force: bool = False,
-             rpm_check: bool | None = None, keep: bool = False, rm: bool = False,
+             rpm_check: bool = True, keep: bool = False, rm: bool = False,
              config: str | None = None) -> None:
     """Build then verify each distro's packages; distros run in parallel and a failing one
     never stops the others. Summary printed and written to build/summary.json."""
-    app.pipeline(config, distro, package, jobs, output, force, rpm_check, keep, rm)
+    app.pipeline(config, distro, package, jobs, output, force, None if rpm_check else False,
+                 keep, rm)
 
 
 @task(help={"distro": "The distro whose built st2 package to install.",
