@@ -94,6 +94,10 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
             "checks of facts these packages do not have: deselected"]
 
 
+def _binder(package: Package, port: int) -> str:
+    return next((u.name for u in package.units if port in u.ports), "no-unit")
+
+
 # Parametrized arguments: the rows of each installed package's facts they run over.
 ROWS: dict[str, Callable[[Package], Iterable[tuple[Any, str]]]] = {
     "link": lambda p: ((link, link) for link in p.links),
@@ -104,7 +108,8 @@ ROWS: dict[str, Callable[[Package], Iterable[tuple[Any, str]]]] = {
     "logrotate_conf": lambda p: ((f.path, f.path) for f in p.files
                                  if f.path.startswith("/etc/logrotate.d/")),
     "writable": lambda p: ((w, f"{w[0]}:{w[1]}") for w in p.writable),
-    "port": lambda p: ((n, str(n)) for n in p.ports),
+    # Named after the unit that binds it too, so a broken service fails under its own name.
+    "port": lambda p: ((n, f"{_binder(p, n)}:{n}") for n in p.ports),
     "removable": lambda p: ((path, path) for path in p.removable_paths),
     "accounts": lambda p: [(p.accounts, "accounts")] if p.accounts else [],
     "server": lambda p: [(p, "server")] if p.units else [],

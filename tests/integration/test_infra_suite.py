@@ -69,7 +69,7 @@ def test_checks_follow_the_recipe_data() -> None:
              .splitlines() if line and not line.startswith("#")]
     for unit in units:
         assert any(f"test_running[st2:{unit}-" in t for t in ids), unit
-    assert any("test_listening[st2:9100-" in t for t in ids)
+    assert any("test_listening[st2:st2auth:9100-" in t for t in ids)
     client = collected(suite("--hosts=ssh://nowhere-test", "--collect-only", "-q",
                              env={"ST2PKG_PACKAGES": "st2client"}).stdout)
     assert not [t for t in client if "test_services.py" in t or "test_accounts.py" in t]
