@@ -35,11 +35,12 @@ def test_dockerfile_builds_venvs_then_keeps_only_the_trees(packs: list[ResolvedP
     builder, runtime = text.split("FROM scratch")
     assert builder.splitlines()[1] == "FROM stackstorm/st2:3.9.0 AS builder"
     runs = _runs(builder)
-    assert ["/opt/stackstorm/st2/bin/python", "-m", "venv", "--copies",
+    assert ["/opt/stackstorm/st2/bin/python", "-m", "venv", "--copies", "--without-pip",
             "/opt/stackstorm/virtualenvs/alpha"] in runs
     installs = [run for run in runs if "install" in run]
     assert installs == [[
-        "/opt/stackstorm/virtualenvs/alpha/bin/python", "-m", "pip", "install", "--no-index",
+        "/opt/stackstorm/st2/bin/python", "-m", "pip", "--python",
+        "/opt/stackstorm/virtualenvs/alpha/bin/python", "install", "--no-index",
         "--no-cache-dir", "--find-links", "/tmp/st2pkg-wheelhouse",
         "-r", "/opt/stackstorm/packs/alpha/requirements.txt"]]
     assert "RUN" not in runtime

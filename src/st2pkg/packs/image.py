@@ -51,11 +51,13 @@ def dockerfile(base: str, packs: Sequence[ResolvedPack]) -> str:
     for pack in packs:
         venv = f"{VENVS_DIR}/{pack.ref}"
         # --copies: the venv must not point into the builder through symlinks.
-        lines.append(_exec(ST2_PYTHON, "-m", "venv", "--copies", venv))
+        # --without-pip, then st2's own pip installs into it: Debian's Python has no
+        # ensurepip unless python3-venv is installed, and the pack venv needs no pip.
+        lines.append(_exec(ST2_PYTHON, "-m", "venv", "--copies", "--without-pip", venv))
         if pack.has_requirements:
-            lines.append(_exec(f"{venv}/bin/python", "-m", "pip", "install", "--no-index",
-                               "--no-cache-dir", "--find-links", _WHEELS,
-                               "-r", f"{PACKS_DIR}/{pack.ref}/requirements.txt"))
+            lines.append(_exec(ST2_PYTHON, "-m", "pip", "--python", f"{venv}/bin/python",
+                               "install", "--no-index", "--no-cache-dir", "--find-links",
+                               _WHEELS, "-r", f"{PACKS_DIR}/{pack.ref}/requirements.txt"))
     lines += [
         "",
         "FROM scratch",
