@@ -52,8 +52,10 @@ NODE_HELP = "build, test, or a service: rabbitmq, postgres, redis, mongodb."
             "config": "Config file (default: st2pkg.yml, or $ST2PKG_CONFIG)."})
 @_exits
 def up(c: Context, distro: str | None = None, config: str | None = None) -> None:
-    """Start build and test nodes plus RabbitMQ, PostgreSQL, Redis (and MongoDB when its image
-    is available) for each distro, and leave them running for `invoke shell`."""
+    """Start build and test nodes plus services for each distro and leave them running.
+
+    Services: RabbitMQ, PostgreSQL, Redis, and MongoDB when its image is available. Reach the
+    nodes with `invoke shell` or `ssh -F .st2pkg/runs/<run>/ssh_config <distro>-<role>`."""
     app.up(config, distro)
 
 
@@ -90,9 +92,10 @@ def clean_(c: Context, all: bool = False, config: str | None = None) -> None:
 def build(c: Context, distro: str | None = None, package: str | None = None,
           jobs: int | None = None, output: str | None = None, force: bool = False,
           rpm_check: bool = True, config: str | None = None) -> None:
-    """Build .deb/.rpm packages in each distro's build node over SSH, in parallel, reusing
-    cached artifacts when every input is unchanged. Writes build/<distro>/ with the packages,
-    SHA256SUMS, manifest.json and logs/."""
+    """Build .deb/.rpm packages for each distro in its build node over SSH, in parallel.
+
+    Reuses cached artifacts when every input is unchanged. Writes build/<distro>/ with the
+    packages, SHA256SUMS, manifest.json and logs/."""
     app.build(config, distro, package, jobs, output, force, None if rpm_check else False)
 
 
@@ -113,9 +116,11 @@ KEEP_HELP = {"keep": "Keep the test nodes running after a green run too.",
 @_exits
 def verify(c: Context, distro: str | None = None, package: str | None = None,
            keep: bool = False, rm: bool = False, config: str | None = None) -> None:
-    """Install built packages (build/<distro>/) on each distro's test node beside RabbitMQ,
-    PostgreSQL, Redis (MongoDB when available), configure, start and verify them with
-    testinfra. JUnit XML in build/<distro>/reports/. Failed nodes are kept for `shell`."""
+    """Verify already built packages (build/<distro>/) on each distro's test node.
+
+    Installs them beside RabbitMQ, PostgreSQL, Redis (MongoDB when available), configures
+    and starts them, then runs the testinfra suite. JUnit XML in build/<distro>/reports/.
+    Nodes of a failed verification are kept for `invoke shell` (--rm removes them)."""
     app.test(config, distro, package, keep, rm)
 
 
@@ -132,8 +137,10 @@ def pipeline(c: Context, distro: str | None = None, package: str | None = None,
              jobs: int | None = None, output: str | None = None, force: bool = False,
              rpm_check: bool = True, keep: bool = False, rm: bool = False,
              config: str | None = None) -> None:
-    """Build then verify each distro's packages; distros run in parallel and a failing one
-    never stops the others. Summary printed and written to build/summary.json."""
+    """Build, then verify, each distro's packages: the whole job in one command.
+
+    Distros run in parallel and a failing one never stops the others. The summary is
+    printed and written to build/summary.json."""
     app.pipeline(config, distro, package, jobs, output, force, None if rpm_check else False,
                  keep, rm)
 
@@ -142,8 +149,9 @@ def pipeline(c: Context, distro: str | None = None, package: str | None = None,
             "config": "Config file (default: st2pkg.yml, or $ST2PKG_CONFIG)."})
 @_exits
 def st2image(c: Context, distro: str, config: str | None = None) -> None:
-    """Make an st2 image (st2pkg/st2:<version>-<distro>) from the st2 package built for the
-    distro: a base for pack images, so source -> package -> st2 image -> pack images runs."""
+    """Make st2pkg/st2:<version>-<distro> from the st2 package built for the distro.
+
+    A base for pack images: source -> package -> st2 image -> pack images."""
     app.st2image(config, distro)
 
 
@@ -176,8 +184,9 @@ def show(c: Context, name: str, index: list[str] | None = None,
 @_exits
 def packs_build(c: Context, spec: str, index: list[str] | None = None,
                 skip_dependencies: bool = False, config: str | None = None) -> None:
-    """Build st2 pack images: one <image>:<version>-<tag> per base tag, holding only
-    /opt/stackstorm/packs, /opt/stackstorm/virtualenvs, sh and cp."""
+    """Build st2 pack images from a spec: one <image>:<version>-<tag> per base tag.
+
+    Each holds only /opt/stackstorm/packs, /opt/stackstorm/virtualenvs, sh and cp."""
     app.packs_build(config, spec, index or [], skip_dependencies)
 
 
