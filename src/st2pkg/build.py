@@ -150,7 +150,8 @@ class Builder:
 
     def _env(self, job: Job) -> dict[str, str]:
         return {"ST2PKG_VERSION": job.version, "ST2PKG_RELEASE": self.opts.release,
-                "ST2PKG_FORMAT": job.format, "ST2PKG_DISTRO": self.distro.name}
+                "ST2PKG_FORMAT": job.format, "ST2PKG_DISTRO": self.distro.name,
+                "ST2PKG_PYTHON": f"python{self.distro.python}"}
 
     def _one(self, conn: Connection, wheelhouse: Wheelhouse, job: Job,
              key: str) -> list[tuple[Path, Artifact]]:

@@ -76,7 +76,7 @@ def test_a_service_that_exits_fails_exactly_that_service(cli: Cli, st2_repo: Pat
     services = recipes / "st2" / "services"
     lines = services.read_text().splitlines()
     services.write_text("\n".join(
-        "st2notifier         st2-does-not-exist --config-file /etc/st2/st2.conf"
+        "st2notifier         st2notifier --config-file /etc/st2/missing.conf"
         if line.startswith("st2notifier ") else line for line in lines) + "\n")
     out = tmp_path / "out"
     proc = cli("pipeline", "--distro=bookworm", "--package=st2", "--no-rpm-check", "--rm",
