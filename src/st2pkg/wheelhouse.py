@@ -27,6 +27,7 @@ class Wheelhouse:
     def __init__(self, cache_dir: Path, distro: Distro) -> None:
         self.dir = cache_dir / "wheelhouse" / f"{distro.name}-{distro.python_abi}"
         self.sets = self.dir.with_name(self.dir.name + ".sets")
+        self.python = f"python{distro.python}"
         self._uploaded = False
 
     def key(self, requirements: str) -> str:
@@ -59,7 +60,7 @@ class Wheelhouse:
             conn.put(str(ca), _CA)
             env["PIP_CERT"] = _CA
         # The distro's bundled pip may be too old to build sdists into wheels.
-        run(conn, f"test -x {_TOOLS}/bin/wheel || {{ python3 -m venv {_TOOLS} && "
+        run(conn, f"test -x {_TOOLS}/bin/wheel || {{ {self.python} -m venv {_TOOLS} && "
             f"{_TOOLS}/bin/pip install --disable-pip-version-check -q --upgrade pip setuptools "
             f"wheel; }}", log, env=env, what="creating the pip tool venv")
         run(conn, f"{_TOOLS}/bin/pip wheel --disable-pip-version-check --no-cache-dir "
