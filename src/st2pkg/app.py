@@ -142,11 +142,7 @@ def up(config: str | None, distros: str | None) -> None:
                     session.reporter.say(name, "images", f"{role} node {made.ref}: {made.how}")
             topology = Topology(session.docker, command, state, distro, node_images, chosen)
             with session.reporter.step(name, "up") as log:
-                try:
-                    return topology.up(NODE_ROLES, log)
-                except BaseException:
-                    topology.down(log)
-                    raise
+                return topology.up(NODE_ROLES, log)
 
         outcomes = for_each(names, session.opts.jobs, one)
     session.reporter.close()

@@ -106,11 +106,7 @@ class Builder:
         topology = Topology(self.docker, self.compose, self.state, self.distro,
                             {"build": image}, {})
         with self.reporter.step(name, "up") as log:
-            try:
-                node = topology.up(["build"], log)["build"]
-            except BaseException:
-                topology.down(log)
-                raise
+            node = topology.up(["build"], log)["build"]
         built: list[tuple[Path, Artifact]] = []
         try:
             with node.connect(self.state) as conn:

@@ -83,7 +83,15 @@ class Topology:
         return str(found[0].name)
 
     def up(self, roles: Sequence[str], log: Log) -> dict[str, Node]:
-        """Create, seed with keys, start and wait for the services and the given nodes."""
+        """Create, seed with keys, start and wait for the services and the given nodes.
+        Whatever fails (or is interrupted) on the way leaves nothing of the project behind."""
+        try:
+            return self._up(roles, log)
+        except BaseException:
+            self.down(log)
+            raise
+
+    def _up(self, roles: Sequence[str], log: Log) -> dict[str, Node]:
         services = list(self.services)
         self.project.create([*services, *roles], log)
         for role in roles:

@@ -95,11 +95,7 @@ class Verifier:
         topology = Topology(self.docker, self.compose, self.state, self.distro,
                             {"test": image.ref}, self.services)
         with self.reporter.step(name, "up") as log:
-            try:
-                node = topology.up(["test"], log)["test"]
-            except BaseException:
-                topology.down(log)
-                raise
+            node = topology.up(["test"], log)["test"]
         result.init = node.init
         self.reporter.say(name, "up", f"test node init mode: {node.init}")
         write_ssh_config(self.state, {node.key_name: node.port})
