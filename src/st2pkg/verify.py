@@ -178,7 +178,9 @@ class Verifier:
                "ST2PKG_FORMAT": self.distro.format, "ST2PKG_INIT": node.init,
                "ST2PKG_MONGODB": "" if mongo and mongo.available else
                (mongo.how if mongo else "no MongoDB in this run"),
-               "ST2PKG_PURGE": "1" if purge else "0"}
+               "ST2PKG_PURGE": "1" if purge else "0",
+               # The suite resolves recipes through the same options as this run.
+               "ST2PKG_RECIPES_DIR": str(self.opts.recipes_dir)}
         argv = [sys.executable, "-m", "pytest", "tests/infra", "-p", "no:cacheprovider",
                 f"--hosts=ssh://{node.key_name}", f"--ssh-config={self.state.dir / 'ssh_config'}",
                 f"--junitxml={junit}", "-o", "junit_family=xunit2", "-ra", "-v",
