@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,8 @@ WORKFLOW = ROOT / ".github" / "workflows" / "packages.yml"
 
 
 def test_workflow_passes_actionlint() -> None:
-    actionlint = shutil.which("actionlint")
+    beside = Path(sys.executable).parent / "actionlint"
+    actionlint = str(beside) if beside.is_file() else shutil.which("actionlint")
     if actionlint is None:
         pytest.skip("actionlint is not installed (./bootstrap installs it from requirements.lock)")
     proc = subprocess.run([actionlint, "-no-color", str(WORKFLOW)], capture_output=True,
