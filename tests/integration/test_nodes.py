@@ -68,6 +68,7 @@ def test_unknown_distro_is_a_usage_error(cli: Cli) -> None:
 
 def test_sigterm_during_up_leaves_nothing_behind(cli: Cli) -> None:
     before = set(run_containers())
+    networks_before = set(run_networks())
     proc = cli.popen("up", "--distro=bookworm")
     deadline = time.monotonic() + 300
     while not set(run_containers()) - before:
@@ -79,7 +80,7 @@ def test_sigterm_during_up_leaves_nothing_behind(cli: Cli) -> None:
     assert proc.returncode != 0, output
     assert "interrupted" in output
     assert set(run_containers()) == before, output
-    new_networks = [n for n in run_networks() if n not in before]
+    new_networks = [n for n in run_networks() if n not in networks_before]
     assert new_networks == [], output
 
 
