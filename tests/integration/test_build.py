@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import uuid
 from pathlib import Path
 
 import pytest
@@ -67,7 +68,9 @@ def test_st2_bundle_from_fixture_then_source_change_reuses_wheelhouse(
                              capture_output=True).stdout
     assert b"stanley" in control  # maintainer scripts create the users
     # A source change that keeps the requirements: new package, wheelhouse reused.
-    (st2_repo / "CHANGELOG.rst").write_text("a change\n")
+    # Unique text: artifacts are keyed by tree content, and an earlier run of this very test
+    # may already have built the tree that a fixed change would produce.
+    (st2_repo / "CHANGELOG.rst").write_text(f"a change {uuid.uuid4()}\n")
     subprocess.run(["git", "-C", str(st2_repo), "add", "-A"], check=True)
     subprocess.run(["git", "-C", str(st2_repo), "commit", "-qm", "change"], check=True)
     again = cli("build", "--distro=bookworm", "--package=st2", "--no-rpm-check", extra_env=env)
