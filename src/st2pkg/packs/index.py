@@ -121,10 +121,19 @@ class Index:
 
     def __init__(self, locations: Sequence[str]) -> None:
         self.locations = tuple(locations)
-        self.entries: dict[str, IndexEntry] = {}
-        for location in self.locations:
-            for ref, entry in load_index(location).items():
-                self.entries.setdefault(ref, entry)
+        self._entries: dict[str, IndexEntry] | None = None
+
+    @property
+    def entries(self) -> dict[str, IndexEntry]:
+        """The merged entries, read on first use: a spec of git URLs and paths reads no
+        index (so an unreachable default index does not matter to it)."""
+        if self._entries is None:
+            merged: dict[str, IndexEntry] = {}
+            for location in self.locations:
+                for ref, entry in load_index(location).items():
+                    merged.setdefault(ref, entry)
+            self._entries = merged
+        return self._entries
 
     def get(self, name: str) -> IndexEntry:
         """The pack whose ref (else name) is ``name``, or a ConfigError with a hint."""
