@@ -92,8 +92,16 @@ def test_a_service_that_exits_fails_exactly_that_service(cli: Cli, st2_repo: Pat
 
 
 @pytest.mark.matrix
-@pytest.mark.parametrize("distro", ["bullseye", "trixie"])
-def test_pipeline_st2client_other_suites(cli: Cli, distro: str, tmp_path: Path) -> None:
-    proc = cli("pipeline", f"--distro={distro}", "--package=st2client", "--no-rpm-check",
+def test_pipeline_st2client_bullseye(cli: Cli, tmp_path: Path) -> None:
+    proc = cli("pipeline", "--distro=bullseye", "--package=st2client", "--no-rpm-check",
                f"--output={tmp_path}")
-    assert f"{distro}: ok" in proc.stdout
+    assert "bullseye: ok" in proc.stdout
+
+
+@pytest.mark.matrix
+def test_pipeline_st2_fixture_trixie(cli: Cli, st2_repo: Path, tmp_path: Path) -> None:
+    # st2client 3.9.0 from PyPI cannot run on trixie's Python 3.13 (test_build says why);
+    # the st2 bundle from source does, so trixie is verified with it.
+    proc = cli("pipeline", "--distro=trixie", "--package=st2", "--no-rpm-check",
+               f"--output={tmp_path}", extra_env={"ST2_GITURL": st2_repo.as_uri()})
+    assert "trixie: ok" in proc.stdout
