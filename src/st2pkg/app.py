@@ -140,7 +140,8 @@ def up(config: str | None, distros: str | None) -> None:
                     made = session.images.node(distro, role, log)  # type: ignore[arg-type]
                     node_images[role] = made.ref
                     session.reporter.say(name, "images", f"{role} node {made.ref}: {made.how}")
-            topology = Topology(session.docker, command, state, distro, node_images, chosen)
+            topology = Topology(session.docker, command, state, distro, node_images, chosen,
+                                session.opts.test_init)
             with session.reporter.step(name, "up") as log:
                 return topology.up(NODE_ROLES, log)
 

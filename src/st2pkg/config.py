@@ -71,6 +71,9 @@ OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec("compose", "ST2PKG_COMPOSE", "choice", "auto",
                "Compose implementation: auto, v2 ('docker compose') or v1 ('docker-compose').",
                choices=("auto", "v2", "v1")),
+    OptionSpec("test_init", "ST2PKG_TEST_INIT", "choice", "auto",
+               "Test node init: auto (systemd, else plain), systemd, or plain (start-units).",
+               choices=("auto", "systemd", "plain")),
     OptionSpec("rpm_check", "ST2PKG_RPM_CHECK", "bool", True,
                "On Debian-family build nodes also run each rpm spec through rpmbuild."),
     OptionSpec("pack_indexes", "ST2PKG_PACK_INDEXES", "list",
@@ -104,6 +107,7 @@ class Options:
     base_source: str
     debian_mirror: str | None
     compose: str
+    test_init: str
     rpm_check: bool
     pack_indexes: tuple[str, ...]
     mongodb_image: str

@@ -55,15 +55,18 @@ class Topology:
     """One distro's compose project within a run."""
 
     def __init__(self, docker: Docker, compose: list[str], state: RunState, distro: Distro,
-                 node_images: Mapping[str, str], services: Mapping[str, ServiceImage]) -> None:
+                 node_images: Mapping[str, str], services: Mapping[str, ServiceImage],
+                 test_init: str = "auto") -> None:
         self.docker = docker
         self.state = state
         self.distro = distro
         self.services = {n: s for n, s in services.items() if s.available}
+        self.test_init = test_init
+        first: Init = "plain" if test_init == "plain" else "systemd"
         env = dict(os.environ)
         env.update({
             "ST2PKG_RUN": state.id, "ST2PKG_DISTRO": distro.name,
-            "ST2PKG_PG_PASSWORD": state.pg_password, "ST2PKG_TEST_INIT": "systemd",
+            "ST2PKG_PG_PASSWORD": state.pg_password, "ST2PKG_TEST_INIT": first,
             "ST2PKG_CGROUP_MOUNT": os.environ.get("ST2PKG_CGROUP_MOUNT", CGROUP_MOUNT),
         })
         for name in ("rabbitmq", "postgres", "redis", "mongodb"):
@@ -99,7 +102,7 @@ class Topology:
         self.project.start([*services, *roles], log)
         nodes = {}
         for role in roles:
-            init: Init = "systemd" if role == "test" else "plain"
+            init: Init = "plain" if role != "test" or self.test_init == "plain" else "systemd"
             nodes[role] = self._wait_node(role, init, log)
         self._wait_healthy(services, log)
         return nodes
@@ -151,6 +154,9 @@ class Topology:
         return Node(self.distro.name, role, name, port, init)
 
     def _fallback(self, role: str, log: Log) -> Node:
+        if self.test_init == "systemd":
+            raise StageError(f"{role}: systemd cannot boot in this container runtime and "
+                             "test_init=systemd; use test_init=auto or plain")
         log(f"{role}: systemd cannot boot in this container runtime; restarting the node with "
             "init 'plain' (services will be supervised by st2pkg)")
         self.project.env["ST2PKG_TEST_INIT"] = "plain"
