@@ -69,6 +69,20 @@ def test_pipeline_st2_fixture_runs_services_against_real_backends(
             assert "MongoDB" in (node.get("message") or "")
 
 
+def test_pipeline_st2_fixture_in_plain_mode(cli: Cli, st2_repo: Path, tmp_path: Path) -> None:
+    """The documented fallback for runtimes where systemd cannot be PID 1, forced."""
+    out = tmp_path / "out"
+    proc = cli("pipeline", "--distro=bookworm", "--package=st2", "--no-rpm-check",
+               f"--output={out}", extra_env={"ST2_GITURL": st2_repo.as_uri(),
+                                              "ST2PKG_TEST_INIT": "plain"})
+    assert "(init plain)" in proc.stdout
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["distros"][0]["init"] == "plain"
+    passed = [c.get("name", "") for c in cases(out / "bookworm" / "reports" / "junit.xml")
+              if outcome(c) == "passed"]
+    assert any("st2api" in name for name in passed)
+
+
 def test_a_service_that_exits_fails_exactly_that_service(cli: Cli, st2_repo: Path,
                                                          tmp_path: Path) -> None:
     recipes = tmp_path / "packaging"
