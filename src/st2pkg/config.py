@@ -12,11 +12,10 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
 from .distros import Catalog
 from .errors import ConfigError, suggest
 from .redact import redact_url
+from .yamlfile import read_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG = ROOT / "st2pkg.yml"
@@ -181,12 +180,7 @@ def _parse(spec: OptionSpec, raw: Any, where: str) -> Any:
 
 
 def _read_config_file(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as err:
-        raise ConfigError(f"{path}: config file not found; pass an existing --config") from err
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: not valid YAML: {err}") from err
+    data = read_yaml(path, "config file", "pass an existing --config")
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
 
-import yaml
-
 from .errors import ConfigError, suggest
+from .yamlfile import read_yaml
 
 Family = Literal["debian", "ubuntu", "rhel"]
 Format = Literal["deb", "rpm"]
@@ -79,7 +78,7 @@ class Catalog:
     def load(cls, directory: Path = DISTROS_DIR) -> Catalog:
         """Read formats.yml and every <name>.yml of ``directory``, validating each field."""
         formats_file = directory / "formats.yml"
-        raw_formats = yaml.safe_load(formats_file.read_text(encoding="utf-8")) or {}
+        raw_formats = read_yaml(formats_file, "distro catalog file", "restore distros/") or {}
         formats = {
             fmt: FormatData(_names(formats_file, raw_formats.get(fmt, {}), "build_packages"),
                             _names(formats_file, raw_formats.get(fmt, {}), "test_packages"))
@@ -89,7 +88,7 @@ class Catalog:
         for path in sorted(directory.glob("*.yml")):
             if path.name in _SHARED_FILES:
                 continue
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = read_yaml(path, "distro file", "fix or remove it")
             if not isinstance(data, dict):
                 raise ConfigError(f"{path}: must be a mapping of fields")
             for key in data:

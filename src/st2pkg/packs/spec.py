@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..errors import ConfigError, suggest
+from ..yamlfile import read_yaml
 from .source import PackRequest, parse_source
 
 # Docker's reference grammar, simplified: optional registry host[:port], lowercase path parts.
@@ -95,12 +94,7 @@ def _tag(where: str, value: Any) -> str:
 
 def load_spec(path: Path) -> Spec:
     """Read and validate a spec file; every error names the file and the field."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as err:
-        raise ConfigError(f"{path}: spec file not found; pass an existing spec path") from err
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: not valid YAML: {err}") from err
+    data = read_yaml(path, "spec file", "pass an existing spec path")
     top = _mapping(f"{path}", data, ("base", "pack_image"), ("base", "pack_image"))
     base = _mapping(f"{path}: base", top["base"], ("image", "tags"), ("image", "tags"))
     out = _mapping(f"{path}: pack_image", top["pack_image"], ("image", "version", "packs"),
