@@ -315,7 +315,8 @@ def _summarize(session: Session, outcomes: Sequence[Outcome[DistroRun]], state: 
                "seconds": round(sum(r.seconds for r in steps), 1),
                "steps": [{"stage": r.stage, "ok": r.ok, "seconds": round(r.seconds, 1),
                           "log": str(r.log)} for r in steps],
-               "artifacts": [a.file for a in run_.build.artifacts] if run_.build else [],
+               "artifacts": [a.file if a.kind == "package" else f"rpm-check/{a.file}"
+                             for a in run_.build.artifacts] if run_.build else [],
                "init": verify.init if verify else None,
                "tests": vars(verify.counts) if verify else None,
                "reports": [str(p) for p in verify.reports] if verify else []}
@@ -325,7 +326,8 @@ def _summarize(session: Session, outcomes: Sequence[Outcome[DistroRun]], state: 
                  f"{verify.counts.skipped} skipped (init {verify.init})" if verify else "")
         print(f"  {outcome.distro}: {status}{tests}  [{row['seconds']}s]")
         for name in row["artifacts"]:
-            print(f"    {name}")
+            note = "  [rpm spec check on a Debian node]" if name.startswith("rpm-check/") else ""
+            print(f"    {name}{note}")
         if not outcome.ok:
             print(f"    {outcome.error}\n    log: {row['failed_log']}")
     summary = session.opts.output / "summary.json"
