@@ -78,6 +78,21 @@ class Docker:
             reason = str(err.explanation or err).splitlines()[0]
             raise UnavailableError(f"cannot pull {ref}: {reason}") from err
 
+    def can_pull(self, ref: str) -> bool:
+        """Whether the registry of ``ref`` answers for it (asks for the manifest only)."""
+        try:
+            self.client.api.inspect_distribution(ref)
+        except docker.errors.APIError:
+            return False
+        return True
+
+    def image_labels(self, ref: str) -> dict[str, str]:
+        """The labels of a local image ({} when it has none or is absent)."""
+        try:
+            return dict(self.client.images.get(ref).labels or {})
+        except docker.errors.ImageNotFound:
+            return {}
+
     def import_rootfs(self, tar_path: Path, ref: str) -> str:
         """Import a root file system tarball as image ``ref``."""
         repo, tag = ref.rsplit(":", 1)

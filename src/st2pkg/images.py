@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import docker.errors
-
 from .config import Options
 from .containers import Docker
 from .distros import Distro
@@ -66,11 +64,9 @@ class Images:
         if self.opts.base_source != "bootstrap":
             if self.docker.image_id(distro.image):
                 return True, f"registry image {distro.image} present locally"
-            try:
-                self.docker.client.api.inspect_distribution(distro.image)
+            if self.docker.can_pull(distro.image):
                 return True, f"registry image {distro.image} can be pulled"
-            except docker.errors.APIError:
-                registry_why = f"registry image {distro.image} cannot be pulled (no registry)"
+            registry_why = f"registry image {distro.image} cannot be pulled (no registry)"
         else:
             registry_why = "registry not used (base_source=bootstrap)"
         if self.opts.base_source == "registry":
@@ -165,7 +161,7 @@ class Images:
         return Ensured(tag, True, "built")
 
     def _label(self, ref: str) -> str:
-        return str(self.docker.client.images.get(ref).labels.get("st2pkg.inputs", ""))
+        return self.docker.image_labels(ref).get("st2pkg.inputs", "")
 
     def _ensure(self, name: str, context: Path, dockerfile: str, buildargs: Mapping[str, str],
                 base_id: str, log: Log) -> Ensured:

@@ -174,5 +174,5 @@ def build_images(docker_: Docker, spec: Spec, packs: Sequence[ResolvedPack], cac
 def _label(docker_: Docker, ref: str, key: str) -> str | None:
     if docker_.image_id(ref) is None:
         return None
-    found = docker_.client.images.get(ref).labels.get(key)
+    found = docker_.image_labels(ref).get(key)
     return None if found is None else str(found)
