@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import docker
 import docker.errors
@@ -28,8 +29,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def cli(tmp_path_factory: pytest.TempPathFactory) -> Cli:
+def cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cli]:
     work = tmp_path_factory.mktemp("st2pkg")
     env = dict(os.environ)
     env.update({"ST2PKG_STATE_DIR": str(work / "state"), "ST2PKG_OUTPUT": str(work / "build")})
-    return Cli(env)
+    runner = Cli(env)
+    yield runner
+    # Failed builds keep their nodes for debugging; the tests fail some on purpose.
+    runner("clean", check=False)
