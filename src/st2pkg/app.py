@@ -22,6 +22,7 @@ from .errors import ConfigError, St2PkgError, StageError, UnavailableError
 from .images import Images
 from .nodes import NODE_ROLES, Node, Topology
 from .packs import commands as pack_commands
+from .paths import ROOT
 from .recipes import Recipe
 from .redact import redact_text
 from .report import Reporter
@@ -432,7 +433,7 @@ def packs_build(config: str | None, spec: str, indexes: Sequence[str],
 
 def write_docs() -> None:
     """Rewrite README.md's generated option table."""
-    readme = config_module.ROOT / "README.md"
+    readme = ROOT / "README.md"
     readme.write_text(config_module.render_readme(readme.read_text(encoding="utf-8")),
                       encoding="utf-8")
     print(f"updated {readme}")

@@ -6,12 +6,10 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections.abc import Mapping
-from pathlib import Path
 
 from .errors import StageError, UnavailableError
 from .images import Log
-
-COMPOSE_FILE = Path(__file__).resolve().parents[2] / "compose.yml"
+from .paths import COMPOSE_FILE
 
 
 def _works(argv: list[str]) -> bool:

@@ -14,10 +14,10 @@ from typing import Any, Literal
 
 from .distros import Catalog
 from .errors import ConfigError, suggest
+from .paths import ROOT
 from .redact import redact_url
 from .yamlfile import read_yaml
 
-ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG = ROOT / "st2pkg.yml"
 
 Kind = Literal["str", "int", "bool", "list", "choice", "path", "optstr"]

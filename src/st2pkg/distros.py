@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Any, Literal, cast, get_args
 
 from .errors import ConfigError, suggest
+from .paths import DISTROS_DIR
 from .yamlfile import read_yaml
 
 Family = Literal["debian", "ubuntu", "rhel"]
 Format = Literal["deb", "rpm"]
 Init = Literal["systemd"]
 
-DISTROS_DIR = Path(__file__).resolve().parents[2] / "distros"
 _REQUIRED = ("name", "family", "format", "version", "python", "init", "image")
 _OPTIONAL = ("bootstrap", "extra_build_packages", "extra_test_packages")
 # Files of distros/ that are shared data, not distros.

@@ -18,8 +18,8 @@ from .config import Options
 from .containers import Docker
 from .distros import Distro
 from .errors import StageError, UnavailableError
+from .paths import IMAGES_DIR
 
-IMAGES_DIR = Path(__file__).resolve().parents[2] / "distros" / "images"
 REPO = "st2pkg"
 Role = Literal["build", "test"]
 Log = Callable[[str], None]

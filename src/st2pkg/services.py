@@ -4,7 +4,6 @@ which image serves each on this machine, and why."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import yaml
 
@@ -13,8 +12,9 @@ from .containers import Docker
 from .distros import Catalog
 from .errors import UnavailableError
 from .images import Images, Log
+from .paths import DISTROS_DIR
 
-SERVICES_FILE = Path(__file__).resolve().parents[2] / "distros" / "services.yml"
+SERVICES_FILE = DISTROS_DIR / "services.yml"
 MONGODB = "mongodb"
 
 

@@ -23,13 +23,13 @@ from .errors import StageError
 from .formats import FORMATS
 from .images import Images, Log
 from .nodes import Node, Topology
+from .paths import ROOT
 from .recipes import Recipe
 from .remote import put_tree, run
 from .report import Reporter
 from .services import MONGODB, ServiceImage
 from .ssh import RunState, write_ssh_config
 
-ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = "/opt/st2pkg/scripts"
 ARTIFACTS = "/opt/st2pkg/artifacts"
 SETTLE_SECONDS = 5

@@ -119,7 +119,8 @@ def test_every_option_has_help_and_env() -> None:
 
 
 def test_readme_option_table_matches_the_code() -> None:
-    from st2pkg.config import ROOT, render_readme
+    from st2pkg.config import render_readme
+    from st2pkg.paths import ROOT
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert render_readme(readme) == readme, "README option table is stale: run `invoke docs`"
