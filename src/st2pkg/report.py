@@ -38,7 +38,6 @@ class StepLog:
     """An open log file for one (distro, stage); lines are redacted before writing."""
 
     path: Path
-    secrets: tuple[str, ...] = ()
     last: str = ""
     _file: TextIO | None = None
 
@@ -46,7 +45,7 @@ class StepLog:
         if self._file is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._file = self.path.open("a", encoding="utf-8")
-        text = redact_text(line, self.secrets).rstrip("\n")
+        text = redact_text(line).rstrip("\n")
         self._file.write(text + "\n")
         self._file.flush()
         if text.strip():
