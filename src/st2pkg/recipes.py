@@ -29,14 +29,20 @@ class Recipe:
     def needs_source(self) -> bool:
         return self.source_kind == "tree"
 
+    def rows(self, data_file: str) -> list[list[str]]:
+        """Rows of packaging/<name>/<data_file>, split into words, without comments and
+        blank lines ([] when the recipe has no such file). Recipes, the verify stage and the
+        testinfra suite all read the recipe data through this."""
+        path = self.root / self.name / data_file
+        if not path.is_file():
+            return []
+        lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
+        return [line.split() for line in lines if line and not line.startswith("#")]
+
     @property
     def units(self) -> list[str]:
         """The systemd units the package ships (first column of its ``services`` file)."""
-        path = self.root / self.name / "services"
-        if not path.is_file():
-            return []
-        rows = (line.split() for line in path.read_text(encoding="utf-8").splitlines())
-        return [row[0] for row in rows if row and not row[0].startswith("#")]
+        return [row[0] for row in self.rows("services")]
 
 
 def known(root: Path) -> list[str]:

@@ -126,14 +126,6 @@ _PORTS = {"st2": (9100, 9101, 9102)}
 _CONF_FILES = {"st2": (FileFact("st2", "/etc/st2/st2.conf", owner="root", readable_by="st2"),)}
 
 
-def _rows(path: Path) -> list[list[str]]:
-    """Rows of a packaging/ data file, split into words, without comments and blank lines."""
-    if not path.is_file():
-        return []
-    lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
-    return [line.split() for line in lines if line and not line.startswith("#")]
-
-
 def _template_value(path: Path, key: str) -> str:
     match = re.search(rf"^{key}=(\S+)\s*$", path.read_text(encoding="utf-8"), re.M)
     if not match:
@@ -152,7 +144,7 @@ def load(name: str, root: Path) -> Package:
         user, group = _template_value(template, "User"), _template_value(template, "Group")
         units = tuple(Unit(name, row[0], row[1], user, group,
                            tuple(int(p) for p in _BIND.findall(" ".join(row[2:]))))
-                      for row in _rows(data / "services"))
+                      for row in recipe.rows("services"))
     files = [*_CONF_FILES.get(name, ()), *_MAINTAINER_FILES.get(name, ())]
     for source, dest in (("logrotate", f"/etc/logrotate.d/{name}"),
                          ("tmpfiles", f"/usr/lib/tmpfiles.d/{name}.conf")):
@@ -162,12 +154,12 @@ def load(name: str, root: Path) -> Package:
     return Package(
         name=name,
         venv=recipe.venv,
-        links=tuple(row[0] for row in _rows(data / "links")),
+        links=tuple(row[0] for row in recipe.rows("links")),
         units=units,
         dirs=tuple(OwnedDir(name, r[0], int(r[1], 8), r[2], r[3], r[4])
-                   for r in _rows(data / "dirs")),
+                   for r in recipe.rows("dirs")),
         runtime_dirs=tuple(RuntimeDir(name, r[1], int(r[2], 8), r[3], r[4])
-                           for r in _rows(data / "tmpfiles") if r[0] == "d"),
+                           for r in recipe.rows("tmpfiles") if r[0] == "d"),
         files=tuple(files),
         accounts=_ACCOUNTS.get(name),
         writable=_WRITABLE.get(name, ()),
