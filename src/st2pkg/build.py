@@ -194,10 +194,11 @@ class Builder:
 
 def plan_jobs(distro: Distro, recipes: Sequence[Recipe], versions: dict[str, str],
               rpm_check: bool) -> list[Job]:
-    """The jobs of one distro: each package in the distro's format, plus an rpmbuild run of
-    each spec on Debian-family build nodes when ``rpm_check`` is on."""
+    """The jobs of one distro: each package in the distro's format, plus, when ``rpm_check``
+    is on, a spec-check build in the format its build nodes can also check (rpm on deb)."""
     jobs = [Job(r, versions[r.name], distro.format, "package") for r in recipes]
-    if rpm_check and distro.format == "deb":
-        jobs += [Job(r, versions[r.name], "rpm", "rpm-check") for r in recipes]
+    check = FORMATS[distro.format].spec_check
+    if rpm_check and check is not None:
+        jobs += [Job(r, versions[r.name], check, "rpm-check") for r in recipes]
     return jobs
 

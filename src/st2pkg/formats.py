@@ -26,6 +26,9 @@ class PackageFormat(Protocol):
 
     name: Format
     suffix: str
+    # The other format whose recipes this format's build nodes can also check (deb nodes
+    # carry rpmbuild, so rpm specs are caught there; EL nodes have no dpkg-buildpackage).
+    spec_check: Format | None
 
     def identify(self, path: str) -> str: ...
     def parse_identity(self, output: str) -> Identity: ...
@@ -37,6 +40,7 @@ class PackageFormat(Protocol):
 class Deb:
     name: Format = "deb"
     suffix = ".deb"
+    spec_check: Format | None = "rpm"
 
     def identify(self, path: str) -> str:
         return f"dpkg-deb -f {shlex.quote(path)} Package Version Architecture"
@@ -64,6 +68,7 @@ class Deb:
 class Rpm:
     name: Format = "rpm"
     suffix = ".rpm"
+    spec_check: Format | None = None
 
     def identify(self, path: str) -> str:
         return ("rpm -qp --qf '%{NAME}\\t%{VERSION}\\t%{RELEASE}\\t%{ARCH}\\n' "

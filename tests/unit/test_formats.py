@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from st2pkg.formats import FORMATS, Identity
 
 
@@ -17,3 +19,18 @@ def test_install_commands_quote_paths() -> None:
     assert "apt-get install" in FORMATS["deb"].install(["/tmp/a b.deb"])
     assert "'/tmp/a b.deb'" in FORMATS["deb"].install(["/tmp/a b.deb"])
     assert FORMATS["rpm"].install(["/x.rpm"]).startswith("dnf install -y")
+
+
+def test_spec_check_plan_follows_the_format() -> None:
+    from st2pkg.build import plan_jobs
+    from st2pkg.distros import Catalog
+    from st2pkg.recipes import Recipe
+
+    recipe = Recipe("st2client", Path("."), "pypi", "3.9.0", "/opt/stackstorm/st2client")
+    catalog = Catalog.load()
+    deb_jobs = plan_jobs(catalog.get("bookworm"), [recipe], {"st2client": "3.9.0"}, True)
+    assert [(j.format, j.kind) for j in deb_jobs] == [("deb", "package"), ("rpm", "rpm-check")]
+    rpm_jobs = plan_jobs(catalog.get("el9"), [recipe], {"st2client": "3.9.0"}, True)
+    assert [(j.format, j.kind) for j in rpm_jobs] == [("rpm", "package")]
+    assert [j.kind for j in plan_jobs(catalog.get("bookworm"), [recipe],
+                                      {"st2client": "3.9.0"}, False)] == ["package"]
