@@ -61,49 +61,57 @@ class Images:
 
     def can_provision(self, distro: Distro) -> tuple[bool, str]:
         """Whether ``distro``'s base image can be had here, and how or why not (no pulls)."""
-        if self.opts.base_source != "bootstrap":
-            if self.docker.image_id(distro.image):
-                return True, f"registry image {distro.image} present locally"
-            if self.docker.can_pull(distro.image):
-                return True, f"registry image {distro.image} can be pulled"
-            registry_why = f"registry image {distro.image} cannot be pulled (no registry)"
-        else:
-            registry_why = "registry not used (base_source=bootstrap)"
-        if self.opts.base_source == "registry":
-            return False, registry_why
-        ok, why = self._bootstrap_possible(distro)
-        return ok, why if ok else f"{registry_why}; {why}"
-
-    def _bootstrap_possible(self, distro: Distro) -> tuple[bool, str]:
-        if distro.bootstrap is None:
-            return False, (f"no bootstrap from Debian's archive for {distro.family} "
-                           f"(only Debian suites can be bootstrapped)")
-        if shutil.which("debootstrap") is None:
-            return False, "debootstrap is not installed (./bootstrap installs it as root)"
-        if os.geteuid() != 0:
-            return False, "debootstrap needs root"
-        return True, f"bootstrap {distro.bootstrap} from Debian's archive"
+        found, registry_why = self._registry(distro, None)
+        if found is not None:
+            return True, found.how
+        why = self._no_bootstrap(distro, registry_why)
+        return why is None, why or f"bootstrap {distro.bootstrap} from Debian's archive"
 
     def base(self, distro: Distro, log: Log) -> Ensured:
         """The distro's base image: the registry image when it can be had, else bootstrapped."""
-        registry_why = "registry not used (base_source=bootstrap)"
-        if self.opts.base_source != "bootstrap":
-            if self.docker.image_id(distro.image):
-                return Ensured(distro.image, False, "registry image present locally")
-            try:
-                log(f"pulling {distro.image}")
-                self.docker.pull(distro.image)
-                return Ensured(distro.image, True, "pulled from registry")
-            except UnavailableError as err:
-                registry_why = str(err)
-                log(registry_why)
-        if self.opts.base_source == "registry":
-            raise UnavailableError(f"{distro.name}: {registry_why}")
-        ok, why = self._bootstrap_possible(distro)
-        if not ok:
-            raise UnavailableError(f"{distro.name} cannot be provisioned here: {registry_why}; "
-                                   f"{why}")
+        found, registry_why = self._registry(distro, log)
+        if found is not None:
+            return found
+        why = self._no_bootstrap(distro, registry_why)
+        if why is not None:
+            raise UnavailableError(f"{distro.name} cannot be provisioned here: {why}")
         return self._bootstrap(distro, log)
+
+    def _registry(self, distro: Distro, log: Log | None) -> tuple[Ensured | None, str]:
+        """The registry image when it can be had, else (None, why). Only ``base`` (which
+        passes a log) pulls; ``can_provision`` asks the registry for the manifest."""
+        ref = distro.image
+        if self.opts.base_source == "bootstrap":
+            return None, "registry not used (base_source=bootstrap)"
+        if self.docker.image_id(ref):
+            return Ensured(ref, False, f"registry image {ref} present locally"), ""
+        if log is None:
+            if self.docker.can_pull(ref):
+                return Ensured(ref, False, f"registry image {ref} can be pulled"), ""
+            return None, f"registry image {ref} cannot be pulled (no registry)"
+        try:
+            log(f"pulling {ref}")
+            self.docker.pull(ref)
+            return Ensured(ref, True, "pulled from registry"), ""
+        except UnavailableError as err:
+            log(str(err))
+            return None, str(err)
+
+    def _no_bootstrap(self, distro: Distro, registry_why: str) -> str | None:
+        """Why the base can be neither pulled nor bootstrapped, or None when it can be
+        bootstrapped."""
+        if self.opts.base_source == "registry":
+            return registry_why
+        if distro.bootstrap is None:
+            why = (f"no bootstrap from Debian's archive for {distro.family} "
+                   f"(only Debian suites can be bootstrapped)")
+        elif shutil.which("debootstrap") is None:
+            why = "debootstrap is not installed (./bootstrap installs it as root)"
+        elif os.geteuid() != 0:
+            why = "debootstrap needs root"
+        else:
+            return None
+        return f"{registry_why}; {why}"
 
     def _bootstrap(self, distro: Distro, log: Log) -> Ensured:
         suite = str(distro.bootstrap)
