@@ -142,7 +142,7 @@ def up(config: str | None, distros: str | None) -> None:
                     node_images[role] = made.ref
                     session.reporter.say(name, "images", f"{role} node {made.ref}: {made.how}")
             topology = Topology(session.docker, command, state, distro, node_images, chosen,
-                                session.opts.test_init)
+                                session.opts.test_init, cgroup_mount=session.opts.cgroup_mount)
             with session.reporter.step(name, "up") as log:
                 return topology.up(NODE_ROLES, log)
 

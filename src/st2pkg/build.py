@@ -104,7 +104,7 @@ class Builder:
         ``failures`` and the next job still runs."""
         name = self.distro.name
         topology = Topology(self.docker, self.compose, self.state, self.distro,
-                            {"build": image}, {})
+                            {"build": image}, {}, cgroup_mount=self.opts.cgroup_mount)
         with self.reporter.step(name, "up") as log:
             node = topology.up(["build"], log)["build"]
         built: list[tuple[Path, Artifact]] = []

@@ -73,6 +73,8 @@ OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec("test_init", "ST2PKG_TEST_INIT", "choice", "auto",
                "Test node init: auto (systemd, else plain), systemd, or plain (start-units).",
                choices=("auto", "systemd", "plain")),
+    OptionSpec("cgroup_mount", "ST2PKG_CGROUP_MOUNT", "str", "/sys/fs/cgroup:/sys/fs/cgroup:ro",
+               "The test node's cgroup volume under systemd, in compose volume syntax."),
     OptionSpec("rpm_check", "ST2PKG_RPM_CHECK", "bool", True,
                "On Debian-family build nodes also run each rpm spec through rpmbuild."),
     OptionSpec("pack_indexes", "ST2PKG_PACK_INDEXES", "list",
@@ -107,6 +109,7 @@ class Options:
     debian_mirror: str | None
     compose: str
     test_init: str
+    cgroup_mount: str
     rpm_check: bool
     pack_indexes: tuple[str, ...]
     mongodb_image: str

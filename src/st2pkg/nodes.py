@@ -22,7 +22,6 @@ from .ssh import RunState, connect, wait_for_ssh
 
 Init = Literal["systemd", "plain"]
 NODE_ROLES = ("build", "test")
-CGROUP_MOUNT = "/sys/fs/cgroup:/sys/fs/cgroup:ro"
 SERVICE_TIMEOUT = 240.0
 SSH_TIMEOUT = 90.0
 
@@ -56,7 +55,7 @@ class Topology:
 
     def __init__(self, docker: Docker, compose: list[str], state: RunState, distro: Distro,
                  node_images: Mapping[str, str], services: Mapping[str, ServiceImage],
-                 test_init: str = "auto") -> None:
+                 test_init: str = "auto", *, cgroup_mount: str) -> None:
         self.docker = docker
         self.state = state
         self.distro = distro
@@ -67,7 +66,7 @@ class Topology:
         env.update({
             "ST2PKG_RUN": state.id, "ST2PKG_DISTRO": distro.name,
             "ST2PKG_PG_PASSWORD": state.pg_password, "ST2PKG_TEST_INIT": first,
-            "ST2PKG_CGROUP_MOUNT": os.environ.get("ST2PKG_CGROUP_MOUNT", CGROUP_MOUNT),
+            "ST2PKG_CGROUP_MOUNT": cgroup_mount,
         })
         for name in ("rabbitmq", "postgres", "redis", "mongodb"):
             image = services.get(name)

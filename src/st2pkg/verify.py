@@ -93,7 +93,8 @@ class Verifier:
             image = self.images.node(self.distro, "test", log)
             self.reporter.say(name, "images", f"test node {image.ref}: {image.how}")
         topology = Topology(self.docker, self.compose, self.state, self.distro,
-                            {"test": image.ref}, self.services, self.opts.test_init)
+                            {"test": image.ref}, self.services, self.opts.test_init,
+                            cgroup_mount=self.opts.cgroup_mount)
         with self.reporter.step(name, "up") as log:
             node = topology.up(["test"], log)["test"]
         result.init = node.init
