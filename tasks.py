@@ -151,6 +151,7 @@ def pipeline(c: Context, distro: str | None = None, package: str | None = None,
 def st2image(c: Context, distro: str, config: str | None = None) -> None:
     """Make st2pkg/st2:<version>-<distro> from the st2 package built for the distro.
 
+    Also tags it st2pkg/st2:<distro>, which examples/packs.yml uses as its base.
     A base for pack images: source -> package -> st2 image -> pack images."""
     app.st2image(config, distro)
 

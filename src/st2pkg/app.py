@@ -19,7 +19,7 @@ from .config import Options, resolve
 from .containers import Docker
 from .distros import Catalog
 from .errors import ConfigError, St2PkgError, StageError, UnavailableError
-from .images import Images
+from .images import ST2_IMAGE, Images
 from .nodes import NODE_ROLES, Node, Topology
 from .packs import commands as pack_commands
 from .paths import ROOT
@@ -424,8 +424,13 @@ def packs_build(config: str | None, spec: str, indexes: Sequence[str],
                 skip_dependencies: bool) -> None:
     """Resolve a pack image spec and build one image per base tag."""
     session = load(config, pack_indexes=",".join(indexes) or None)
+    busybox = session.opts.busybox
+    if busybox is not None and not busybox.is_file():
+        raise ConfigError(f"busybox (ST2PKG_BUSYBOX or the config key): {busybox} is not "
+                          "a file; give the path of a static busybox binary, or unset it "
+                          "to fetch Debian's busybox-static")
     tags = pack_commands.build(Path(spec), session.opts.pack_indexes, session.opts.cache_dir,
-                               skip_dependencies=skip_dependencies,
+                               skip_dependencies=skip_dependencies, busybox=busybox,
                                log=lambda line: print(redact_text(line), file=sys.stderr))
     for tag in tags:
         print(tag)
@@ -440,7 +445,7 @@ def write_docs() -> None:
 
 
 def st2image(config: str | None, distro: str) -> None:
-    """Make st2pkg/st2:<version>-<distro> from the st2 package built for ``distro``."""
+    """Make st2pkg/st2:<version>-<distro> (and :<distro>) from the distro's st2 package."""
     session = load(config, distros=distro, packages="st2")
     if len(session.opts.distros) != 1:
         raise ConfigError("--distro: st2image takes exactly one distro")
@@ -452,5 +457,5 @@ def st2image(config: str | None, distro: str) -> None:
     with session.reporter.step(name, "st2image") as log:
         made = session.images.st2(session.catalog.get(name), files, version, log)
     session.reporter.close()
-    print(f"{made.ref} ({made.how}): use it as a pack image base, e.g. "
-          f"base: {{image: st2pkg/st2, tags: [\"{version}-{name}\"]}}")
+    print(f"{made.ref} ({made.how}), also tagged {ST2_IMAGE}:{name}: use it as a pack image "
+          f"base, e.g. base: {{image: {ST2_IMAGE}, tags: [\"{name}\"]}}")

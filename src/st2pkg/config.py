@@ -81,6 +81,9 @@ OPTIONS: tuple[OptionSpec, ...] = (
                ("https://index.stackstorm.org/v1/index.json",),
                "Pack indexes (URLs or files), comma-separated; the first listed wins.",
                secret_url=True),
+    OptionSpec("busybox", "ST2PKG_BUSYBOX", "optstr", None,
+               "Static busybox binary for pack images (their sh and cp); default: Debian's "
+               "busybox-static, fetched with the host's apt."),
     OptionSpec("mongodb_image", "ST2PKG_MONGODB_IMAGE", "str", "mongo:7.0",
                "MongoDB image; used when present locally or pullable, else Mongo is skipped."),
 )
@@ -112,6 +115,7 @@ class Options:
     cgroup_mount: str
     rpm_check: bool
     pack_indexes: tuple[str, ...]
+    busybox: Path | None
     mongodb_image: str
     config_file: Path | None = None
     sources: Mapping[str, Source] = field(default_factory=dict, compare=False)
@@ -247,6 +251,8 @@ def resolve(
     values["recipes_dir"] = values["recipes_dir"] or str(ROOT / "packaging")
     for name in ("output", "cache_dir", "state_dir", "recipes_dir"):
         values[name] = (cwd / Path(values[name]).expanduser()).resolve()
+    if values["busybox"]:
+        values["busybox"] = (cwd / Path(values["busybox"]).expanduser()).resolve()
     return Options(**values, config_file=path, sources=sources)
 
 

@@ -93,6 +93,11 @@ class Docker:
         except docker.errors.ImageNotFound:
             return {}
 
+    def tag(self, ref: str, new_ref: str) -> None:
+        """Point ``new_ref`` (repository:tag) at the local image ``ref``."""
+        repo, tag = new_ref.rsplit(":", 1)
+        self.client.images.get(ref).tag(repo, tag)
+
     def import_rootfs(self, tar_path: Path, ref: str) -> str:
         """Import a root file system tarball as image ``ref``."""
         repo, tag = ref.rsplit(":", 1)
@@ -124,6 +129,10 @@ class Docker:
             raise StageError(f"building image {tag} produced no image")
         return image
 
+    def remove_image(self, ref: str) -> None:
+        """Remove the tag ``ref`` (and the image, if nothing else uses it)."""
+        self.client.images.remove(ref, force=True)
+
     def remove_images(self, repository_prefix: str) -> list[str]:
         """Remove every image whose repository starts with ``repository_prefix``."""
         removed = []
@@ -151,11 +160,18 @@ class Docker:
     def run_once(self, image: str, argv: list[str], volumes: Mapping[str, Mapping[str, str]],
                  env: Mapping[str, str], user: str,
                  labels: Mapping[str, str]) -> tuple[int, str]:
-        """Run ``argv`` in a throwaway container; returns (exit code, combined output)."""
-        container = self.client.containers.run(image, argv, volumes=dict(volumes),
-                                               environment=dict(env), detach=True, user=user,
-                                               labels=dict(labels))
+        """Run ``argv`` in a throwaway container; returns (exit code, combined output).
+
+        A command the runtime cannot start (missing, or not executable there) gives 127 and
+        the engine's reason, like a shell would."""
+        container = self.client.containers.create(image, argv, volumes=dict(volumes),
+                                                  environment=dict(env), user=user,
+                                                  labels=dict(labels))
         try:
+            try:
+                container.start()
+            except docker.errors.APIError as err:
+                return 127, str(err.explanation or err)
             code = int(container.wait()["StatusCode"])
             output = bytes(container.logs()).decode("utf-8", "replace")
         finally:
@@ -206,3 +222,7 @@ class Docker:
             volume.remove(force=True)
             counts["volumes"] += 1
         return counts
+            if time.monotonic() > deadline:
+                raise StageError(f"could not remove everything labelled {label}:\n  "
+                                 + "\n  ".join(busy))
+            time.sleep(0.5)

@@ -21,6 +21,8 @@ from .errors import StageError, UnavailableError
 from .paths import IMAGES_DIR
 
 REPO = "st2pkg"
+# The st2 image `invoke st2image` makes from this pipeline's st2 package.
+ST2_IMAGE = f"{REPO}/st2"
 Role = Literal["build", "test"]
 Log = Callable[[str], None]
 
@@ -149,9 +151,14 @@ class Images:
 
     def st2(self, distro: Distro, packages: list[Path], version: str, log: Log) -> Ensured:
         """An image with ``packages`` (this pipeline's st2 package) installed on the distro's
-        base, tagged st2pkg/st2:<version>-<distro>."""
+        base, tagged st2pkg/st2:<version>-<distro> and st2pkg/st2:<distro> (the newest)."""
+        made = self._st2(distro, packages, version, log)
+        self.docker.tag(made.ref, f"{ST2_IMAGE}:{distro.name}")
+        return made
+
+    def _st2(self, distro: Distro, packages: list[Path], version: str, log: Log) -> Ensured:
         base = self.base(distro, log)
-        tag = f"{REPO}/st2:{version}-{distro.name}"
+        tag = f"{ST2_IMAGE}:{version}-{distro.name}"
         with tempfile.TemporaryDirectory() as tmp:
             context = Path(tmp)
             shutil.copy2(IMAGES_DIR / "st2" / "Dockerfile", context / "Dockerfile")

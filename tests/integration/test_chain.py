@@ -3,6 +3,7 @@ then the pack image used the way a Kubernetes init container uses it."""
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -14,44 +15,139 @@ from tests.support import Cli
 
 pytestmark = pytest.mark.docker
 
+MB = 1_000_000
+
 
 def run(image: str, argv: list[str], **kwargs: object) -> str:
     return bytes(docker.from_env().containers.run(image, argv, remove=True, **kwargs)).decode()
 
 
-def test_source_to_pack_image(cli: Cli, tmp_path: Path) -> None:
-    repo = make_st2_repo(tmp_path / "src")
-    env = {"ST2_GITURL": repo.as_uri(), "ST2PKG_OUTPUT": str(tmp_path / "out")}
+@pytest.fixture(scope="module")
+def st2_image(cli: Cli, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """`invoke build` of the fixture st2 source, then `invoke st2image`: the versioned tag."""
+    work = tmp_path_factory.mktemp("chain")
+    repo = make_st2_repo(work / "src")
+    env = {"ST2_GITURL": repo.as_uri(), "ST2PKG_OUTPUT": str(work / "out")}
     cli("build", "--distro=bookworm", "--package=st2", "--no-rpm-check", extra_env=env)
     made = cli("st2image", "--distro=bookworm", extra_env=env)
-    match = re.search(r"^st2pkg/st2:(\S+-bookworm) ", made.stdout, re.M)
+    match = re.search(r"^(st2pkg/st2:\S+-bookworm) .*also tagged st2pkg/st2:bookworm",
+                      made.stdout, re.M)
     assert match, made.stdout
-    st2_image = f"st2pkg/st2:{match.group(1)}"
+    client = docker.from_env()
+    assert client.images.get("st2pkg/st2:bookworm").id == client.images.get(match.group(1)).id
+    return match.group(1)
 
+
+def copy_out(image: str, dest: Path) -> int:
+    """Run the init-container copy into ``dest``; return the bytes of file content copied."""
+    for tree in ("packs", "virtualenvs"):
+        (dest / tree).mkdir(parents=True)
+    run(image, ["sh", "-ec", "cp -aR /opt/stackstorm/packs/. /out/packs/ && "
+                "cp -aR /opt/stackstorm/virtualenvs/. /out/virtualenvs/"],
+        volumes={str(dest): {"bind": "/out", "mode": "rw"}})
+    return sum(p.lstat().st_size for p in dest.rglob("*") if not p.is_dir())
+
+
+def in_st2(st2_image: str, trees: Path, code: str, venv: str) -> str:
+    """Run ``code`` with a pack venv inside the st2 image, the copied trees at their paths."""
+    volumes = {str(trees / "packs"): {"bind": "/opt/stackstorm/packs", "mode": "ro"},
+               str(trees / "virtualenvs"): {"bind": "/opt/stackstorm/virtualenvs", "mode": "ro"}}
+    return run(st2_image, [f"/opt/stackstorm/virtualenvs/{venv}/bin/python", "-c", code],
+               volumes=volumes, entrypoint=[])
+
+
+def test_the_example_spec_builds_offline(cli: Cli, st2_image: str, tmp_path: Path) -> None:
+    """`invoke packs.build examples/packs.yml`, exactly as the README says."""
+    tag = "example/st2packs:1.0.0-bookworm"
+    try:
+        built = cli("packs.build", "examples/packs.yml")
+        assert built.stdout.strip().splitlines()[-1] == tag
+        listing = run(tag, ["sh", "-c", "ls /opt/stackstorm/packs /opt/stackstorm/virtualenvs"])
+        assert listing.split() == ["/opt/stackstorm/packs:", "hello", "textutil",
+                                   "/opt/stackstorm/virtualenvs:", "hello", "textutil"]
+        image = docker.from_env().images.get(tag)
+        assert image.labels["st2pkg.pack.hello.commit"].startswith("sha256:")
+        assert image.labels["st2pkg.pack.textutil.version"] == "0.2.0"
+
+        content = copy_out(tag, tmp_path / "trees")
+        # One interpreter per venv: python and python3 are relative links to python3.X.
+        for pack in ("hello", "textutil"):
+            bin_ = tmp_path / "trees" / "virtualenvs" / pack / "bin"
+            real = [p.name for p in bin_.glob("python3.*")]
+            assert len(real) == 1, real
+            assert [os.readlink(bin_ / n) for n in ("python", "python3")] == real * 2
+        # Only the two trees plus busybox: nothing of the base leaks into the runtime image.
+        assert image.attrs["Size"] - content <= 2 * MB
+        said = in_st2(st2_image, tmp_path / "trees", "import sys, humanize; "
+                      "print(sys.prefix, humanize.naturaldelta(90))", "hello")
+        assert said.split() == ["/opt/stackstorm/virtualenvs/hello", "a", "minute"]
+        said = in_st2(st2_image, tmp_path / "trees", "import slugify; "
+                      "print(slugify.slugify('Hello, World'))", "textutil")
+        assert said.strip() == "hello-world"
+    finally:
+        docker.from_env().images.remove(tag, force=True)
+
+
+def test_fixture_pack_from_git_on_the_st2_image(cli: Cli, st2_image: str,
+                                                tmp_path: Path) -> None:
     world = build_world(tmp_path / "packs")
     spec = tmp_path / "packs.yml"
     spec.write_text(
         "base:\n  image: st2pkg/st2\n"
-        f'  tags: ["{match.group(1)}"]\n'
+        f'  tags: ["{st2_image.split(":", 1)[1]}"]\n'
         'pack_image:\n  image: st2pkg-test/chain\n  version: "1.0.0"\n  packs:\n'
         f"    - pack: {world.url('beta')}=2.0.0\n")
     built = cli("packs.build", str(spec))
-    tag = f"st2pkg-test/chain:1.0.0-{match.group(1)}"
+    tag = f"st2pkg-test/chain:1.0.0-{st2_image.split(':', 1)[1]}"
     assert built.stdout.strip().splitlines()[-1] == tag
 
     listing = run(tag, ["sh", "-c", "ls /opt/stackstorm/packs /opt/stackstorm/virtualenvs"])
     assert listing.count("beta") == 2
-    # An init container copies the trees out; the st2 image then runs the pack's venv.
-    volume = docker.from_env().volumes.create()
-    try:
-        run(tag, ["sh", "-ec", "cp -aR /opt/stackstorm/virtualenvs/. /shared/"],
-            volumes={volume.name: {"bind": "/shared", "mode": "rw"}})
-        imported = run(st2_image, ["/opt/stackstorm/virtualenvs/beta/bin/python", "-c",
-                                   "import six, sys; print(six.__name__, sys.prefix)"],
-                       volumes={volume.name: {"bind": "/opt/stackstorm/virtualenvs",
-                                              "mode": "ro"}}, entrypoint=[])
-    finally:
-        volume.remove(force=True)
+    copy_out(tag, tmp_path / "trees")
+    imported = in_st2(st2_image, tmp_path / "trees",
+                      "import six, sys; print(six.__name__, sys.prefix)", "beta")
     assert imported.split() == ["six", "/opt/stackstorm/virtualenvs/beta"]
     labels = docker.from_env().images.get(tag).labels
     assert labels["st2pkg.pack.beta.commit"] == world.shas["beta", "2.0.0"]
+
+
+def test_a_dependency_conflict_builds_nothing(cli: Cli, tmp_path: Path) -> None:
+    world = build_world(tmp_path / "packs")
+    spec = tmp_path / "conflict.yml"
+    # alpha 2.0.0 needs beta=1.0.0 while the spec pins beta 2.0.0.
+    spec.write_text(
+        "base: {image: st2pkg/st2, tags: [bookworm]}\n"
+        'pack_image:\n  image: st2pkg-test/conflict\n  version: "1.0.0"\n  packs:\n'
+        f"    - pack: {world.url('beta')}=2.0.0\n"
+        f"    - pack: {world.url('alpha')}=v2.0.0\n")
+    done = cli("packs.build", str(spec), f"--index={world.indexes[0]}", check=False)
+    assert done.returncode == 2, done.stderr
+    error = done.stderr.strip().splitlines()[-1]
+    assert re.search(r"pack 'beta' wanted at 2\.0\.0 .* by spec .*packs\[0\] and at 1\.0\.0 "
+                     r".* by pack 'alpha'", error), error
+    assert not docker.from_env().images.list(name="st2pkg-test/conflict")
+
+
+def test_a_missing_st2pkg_base_says_how_to_make_it(cli: Cli, tmp_path: Path) -> None:
+    spec = tmp_path / "nobase.yml"
+    spec.write_text(
+        "base: {image: st2pkg/st2, tags: [no-such-distro]}\n"
+        'pack_image:\n  image: st2pkg-test/nobase\n  version: "1.0.0"\n  packs:\n'
+        f"    - pack: {Path(__file__).resolve().parents[2] / 'examples/packs/textutil'}\n")
+    cache = tmp_path / "cache"
+    done = cli("packs.build", str(spec), check=False, extra_env={"ST2PKG_CACHE_DIR": str(cache)})
+    assert done.returncode == 3, done.stderr
+    assert (f"{spec}: base: st2pkg/st2:no-such-distro is not on this Docker engine; make it "
+            "with `invoke build --package=st2` and then `invoke st2image`") in done.stderr
+    # It stops before fetching busybox or building any wheel.
+    assert sorted(p.name for p in (cache / "packs").iterdir()) == ["snapshots"]
+
+
+def test_the_busybox_option_must_name_a_file(cli: Cli, tmp_path: Path) -> None:
+    done = cli("packs.build", "examples/packs.yml", check=False,
+               extra_env={"ST2PKG_BUSYBOX": str(tmp_path / "nowhere")})
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"error: busybox (ST2PKG_BUSYBOX or the config key): {tmp_path / 'nowhere'} is not a "
+        "file; give the path of a static busybox binary, or unset it to fetch Debian's "
+        "busybox-static")

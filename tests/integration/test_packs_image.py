@@ -14,7 +14,7 @@ import pytest
 from tests.fixtures.packs import PackWorld, build_world
 
 from st2pkg.containers import Docker
-from st2pkg.errors import UnavailableError
+from st2pkg.errors import StageError, UnavailableError
 from st2pkg.packs import commands
 
 pytestmark = pytest.mark.docker
@@ -128,3 +128,19 @@ def test_unchanged_inputs_reuse_the_image(engine: Docker, built: str, world: Pac
                    log=lines.append)
     assert engine.image_id(built) == first
     assert f"{built} is up to date" in lines
+
+
+def test_a_busybox_that_cannot_run_fails_and_leaves_no_image(
+        engine: Docker, st2_base: str, world: PackWorld, tmp_path: Path) -> None:
+    # A dynamically linked program has no loader in the FROM-scratch runtime image.
+    dynamic = Path("/bin/true").resolve()
+    spec = tmp_path / "broken.yml"
+    spec.write_text(
+        f"base: {{image: {STAND_IN}, tags: [bookworm]}}\n"
+        "pack_image:\n  image: st2pkg-test/broken\n  version: '1.0.0'\n  packs:\n"
+        f"    - pack: {world.url('beta')}=1.0.0\n", encoding="utf-8")
+    with pytest.raises(StageError, match=r"st2pkg-test/broken:1\.0\.0-bookworm: the "
+                                         r"init-container copy does not run in it \(exit "):
+        commands.build(spec, [], tmp_path / "cache", busybox=dynamic, log=lambda line: None)
+    assert engine.image_id("st2pkg-test/broken:1.0.0-bookworm") is None
+    assert not engine.containers({"st2pkg.packs.check": "st2pkg-test/broken:1.0.0-bookworm"})

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -157,9 +158,12 @@ def test_index_name_without_index(world: PackWorld, tmp_path: Path) -> None:
         resolve_packs(wants, None, tmp_path)
 
 
-def test_unreachable_repository_is_a_source_error(world: PackWorld, tmp_path: Path) -> None:
+def test_unreadable_repository_is_a_source_error(world: PackWorld, tmp_path: Path) -> None:
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / ".git").write_text("gitdir: /nowhere\n", encoding="utf-8")
     with pytest.raises(SourceError, match="git fetch failed"):
-        resolve(world, tmp_path, (world.root / "nowhere").as_uri())
+        resolve(world, tmp_path / "cache", broken.as_uri())
 
 
 def test_invalid_pack_yaml_names_source_and_commit(tmp_path: Path) -> None:
@@ -202,3 +206,77 @@ def test_commands_resolve_reads_the_spec(world: PackWorld, tmp_path: Path) -> No
     assert [row[0] for row in rows] == ["alpha", "beta"]
     assert rows[0][4] == f"spec {spec}: pack_image.packs[0]"
     assert (tmp_path / "cache" / "packs" / "checkouts").is_dir()
+
+
+def plain_pack(path: Path, name: str, version: str = "1.0.0", **extra: object) -> Path:
+    """A pack directory that is not a git repository."""
+    path.mkdir(parents=True)
+    (path / "pack.yaml").write_text(pack_yaml(name, version, **extra), encoding="utf-8")
+    (path / "actions").mkdir()
+    (path / "actions" / "run.sh").write_text("#!/bin/sh\necho hi\n", encoding="utf-8")
+    return path
+
+
+def resolve_plain(cache: Path, *packs: str) -> dict[str, ResolvedPack]:
+    wants = [Want(parse_source(p, None, "spec", None), f"spec item {i}")
+             for i, p in enumerate(packs)]
+    return {p.ref: p for p in resolve_packs(wants, None, cache)}
+
+
+def test_plain_directory_is_pinned_by_content(tmp_path: Path) -> None:
+    src = plain_pack(tmp_path / "hello", "hello")
+    (src / "__pycache__").mkdir()
+    (src / "__pycache__" / "x.pyc").write_bytes(b"junk")
+    first = resolve_plain(tmp_path / "cache", str(src))["hello"]
+    assert re.fullmatch(r"sha256:[0-9a-f]{64}", first.commit)
+    assert first.path == tmp_path / "cache" / "snapshots" / first.commit.removeprefix("sha256:")
+    assert (first.path / "actions" / "run.sh").read_text() == "#!/bin/sh\necho hi\n"
+    assert not (first.path / "__pycache__").exists()
+    assert resolve_plain(tmp_path / "cache", src.as_uri())["hello"].commit == first.commit
+
+    # The executable bit is content: a pack action must keep it, and the hash must see it.
+    (src / "actions" / "run.sh").chmod(0o755)
+    moved = resolve_plain(tmp_path / "cache", str(src))["hello"]
+    assert moved.commit != first.commit
+    assert os.access(moved.path / "actions" / "run.sh", os.X_OK)
+    assert (first.path / "actions" / "run.sh").read_text() == "#!/bin/sh\necho hi\n"
+
+
+def test_plain_directory_refuses_a_ref(tmp_path: Path) -> None:
+    src = plain_pack(tmp_path / "hello", "hello")
+    with pytest.raises(ConfigError, match=r"is a directory, not a git repository, so ref "
+                                          r"'1\.0\.0' cannot be checked out"):
+        resolve_plain(tmp_path / "cache", f"{src}=1.0.0")
+
+
+def test_missing_local_path_is_bad_input(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"spec item 0: .*/absent does not exist"):
+        resolve_plain(tmp_path / "cache", str(tmp_path / "absent"))
+
+
+def test_plain_directory_dependencies_are_relative_to_the_pack(tmp_path: Path) -> None:
+    plain_pack(tmp_path / "packs" / "lib", "lib", "2.0.0")
+    app = plain_pack(tmp_path / "packs" / "app", "app", dependencies=["../lib"])
+    got = resolve_plain(tmp_path / "cache", str(app))
+    assert list(got) == ["app", "lib"]
+    assert got["lib"].version == "2.0.0"
+    assert got["lib"].requested_by == "pack 'app'"
+    assert got["lib"].source == str(tmp_path / "packs" / "lib")
+
+
+def test_conflict_with_a_plain_directory_shows_short_hashes(world: PackWorld,
+                                                            tmp_path: Path) -> None:
+    plain_pack(tmp_path / "beta", "beta", "3.0.0")
+    with pytest.raises(ConfigError, match=r"pack 'beta' wanted at its content on disk "
+                                          r"\(sha256:[0-9a-f]{12}\) by spec item 0 and at "
+                                          r"2\.0\.0 \([0-9a-f]{12}\) by spec item 1"):
+        resolve(world, tmp_path / "cache", str(tmp_path / "beta"), "beta=2.0.0")
+
+
+def test_the_offline_example_resolves_without_an_index(tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parents[2] / "examples" / "packs.yml"
+    _, packs = commands.resolve(example, [], tmp_path / "cache")
+    got = {p.ref: p for p in packs}
+    assert list(got) == ["hello", "textutil"]
+    assert got["textutil"].requested_by == "pack 'hello'"
+    assert all(p.commit.startswith("sha256:") and p.has_requirements for p in packs)

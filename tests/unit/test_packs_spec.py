@@ -9,7 +9,7 @@ from st2pkg.errors import ConfigError
 from st2pkg.packs.source import PackRequest
 from st2pkg.packs.spec import load_spec
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "packs.yml"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 GOOD = """
 base: {image: stackstorm/st2, tags: ["3.9.0", "3.10dev"]}
@@ -42,10 +42,17 @@ def test_good_spec(tmp_path: Path) -> None:
     assert spec.packs[2].where.endswith("packs.yml: pack_image.packs[2]")
 
 
-def test_example_spec_is_valid() -> None:
-    spec = load_spec(EXAMPLE)
-    assert spec.image_tag(spec.base.tags[0]) == "example/st2packs:1.0.0-3.9.0"
-    assert {entry.request.kind for entry in spec.packs} == {"index", "git", "path"}
+@pytest.mark.parametrize(("name", "tag", "kinds"), [
+    ("packs.yml", "example/st2packs:1.0.0-bookworm", {"path"}),
+    ("packs-exchange.yml", "example/st2packs:1.0.0-3.9.0", {"index", "git", "path"}),
+])
+def test_example_specs_are_valid(name: str, tag: str, kinds: set[str]) -> None:
+    spec = load_spec(EXAMPLES / name)
+    assert [spec.image_tag(t) for t in spec.base.tags] == [tag]
+    assert {entry.request.kind for entry in spec.packs} == kinds
+    for entry in spec.packs:
+        if entry.request.kind == "path":
+            assert Path(entry.request.location).is_dir(), entry.where
 
 
 @pytest.mark.parametrize(("old", "new", "message"), [

@@ -1,7 +1,7 @@
 """A static busybox for the runtime image: `sh` and `cp` in one ~1.9 MB file.
 
 Taken from Debian's busybox-static package (downloaded with the host's apt, so no container
-needs network) and cached; on other hosts pass the path of any static busybox instead.
+needs network) and cached; on other hosts set the ``busybox`` option to any static busybox.
 """
 
 from __future__ import annotations
@@ -21,11 +21,12 @@ def _run(argv: list[str], cwd: Path) -> None:
         done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=False)
     except FileNotFoundError as err:
         raise UnavailableError(f"{argv[0]} is not installed: cannot fetch Debian's {PACKAGE}; "
-                               "pass the path of a static busybox binary instead") from err
+                               "set the busybox option (ST2PKG_BUSYBOX) to a static "
+                               "busybox binary") from err
     if done.returncode != 0:
         said = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
         raise UnavailableError(f"{' '.join(argv)} failed ({said[0]}); run apt-get update, or "
-                               "pass the path of a static busybox binary instead")
+                               "set the busybox option (ST2PKG_BUSYBOX) to a static busybox")
 
 
 def static_busybox(cache: Path) -> Path:

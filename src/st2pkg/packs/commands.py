@@ -8,7 +8,7 @@ from pathlib import Path
 from ..containers import Docker
 from ..errors import ConfigError
 from ..redact import redact_url
-from .busybox import static_busybox
+from . import localdir
 from .image import build_images
 from .index import Index
 from .resolve import ResolvedPack, Want, resolve_packs
@@ -66,9 +66,9 @@ def build(spec_path: Path, indexes: Sequence[str], cache_dir: Path,
         log("pack {} {} at {} from {} (wanted by {})".format(*row))
     cache = cache_dir / "packs"
     docker_ = Docker.from_env()
-    return build_images(docker_, spec, packs, cache, busybox or static_busybox(cache), log)
+    return build_images(docker_, spec, packs, cache, busybox, log)
 
 
 def rows(packs: Sequence[ResolvedPack]) -> list[tuple[str, str, str, str, str]]:
     """Rows (ref, version, commit, source, wanted-by) for printing a resolution."""
-    return [(p.ref, p.version, p.commit[:12], p.source, p.requested_by) for p in packs]
+    return [(p.ref, p.version, localdir.short(p.commit), p.source, p.requested_by) for p in packs]

@@ -17,9 +17,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ..containers import Docker
-from ..errors import StageError
-from ..images import content_hash
+from ..errors import StageError, UnavailableError
+from ..images import ST2_IMAGE, content_hash
 from ..pipenv import ca_file, pip_env
+from .busybox import static_busybox
 from .resolve import ResolvedPack
 from .spec import Spec
 
@@ -31,6 +32,17 @@ ST2_PYTHON = "/opt/stackstorm/st2/bin/python"
 _WHEELS = "/tmp/st2pkg-wheelhouse"
 _RUNTIME = "/st2pkg-runtime"
 _CA_IN_CONTAINER = "/etc/st2pkg-ca.pem"
+
+
+# --copies puts three copies of the interpreter in bin/ (python, python3, python3.X); keep
+# python3.X and make the other two relative links to it, which stay right when copied out.
+_ONE_INTERPRETER = (
+    "import os, sys; bin_ = os.path.join(sys.argv[1], 'bin'); "
+    "real = 'python%d.%d' % sys.version_info[:2]; "
+    "names = [n for n in ('python', 'python3') if n != real]; "
+    "[os.remove(os.path.join(bin_, n)) for n in names]; "
+    "[os.symlink(real, os.path.join(bin_, n)) for n in names]"
+)
 
 
 def _exec(*argv: str) -> str:
@@ -54,6 +66,7 @@ def dockerfile(base: str, packs: Sequence[ResolvedPack]) -> str:
         # --without-pip, then st2's own pip installs into it: Debian's Python has no
         # ensurepip unless python3-venv is installed, and the pack venv needs no pip.
         lines.append(_exec(ST2_PYTHON, "-m", "venv", "--copies", "--without-pip", venv))
+        lines.append(_exec(ST2_PYTHON, "-c", _ONE_INTERPRETER, venv))
         if pack.has_requirements:
             lines.append(_exec(ST2_PYTHON, "-m", "pip", "--python", f"{venv}/bin/python",
                                "install", "--no-index", "--no-cache-dir", "--find-links",
@@ -142,16 +155,21 @@ def _run_pip_wheel(docker_: Docker, base: str, work: Path, ref: str, log: Log) -
 
 
 def build_images(docker_: Docker, spec: Spec, packs: Sequence[ResolvedPack], cache: Path,
-                 busybox: Path, log: Log) -> list[str]:
+                 busybox: Path | None, log: Log) -> list[str]:
     """Build ``<image>:<version>-<tag>`` for every base tag; returns the tags, reusing
-    images whose inputs (base image id, pack commits, busybox) are unchanged."""
-    built = []
-    busybox_hash = hashlib.sha256(busybox.read_bytes()).hexdigest()
+    images whose inputs (base image id, pack commits, busybox) are unchanged.
+
+    Every base is made present first, so a missing one stops the run before anything is
+    fetched or built. ``busybox`` None fetches Debian's busybox-static once."""
     for tag in spec.base.tags:
-        base = f"{spec.base.image}:{tag}"
+        base = spec.base.ref(tag)
         if docker_.image_id(base) is None:
-            log(f"{base} is not present locally; pulling it")
-            docker_.pull(base)
+            _pull_base(docker_, spec, base, log)
+    busybox = busybox or static_busybox(cache)
+    busybox_hash = hashlib.sha256(busybox.read_bytes()).hexdigest()
+    built = []
+    for tag in spec.base.tags:
+        base = spec.base.ref(tag)
         out = spec.image_tag(tag)
         inputs = content_hash(docker_.image_id(base) or base, busybox_hash,
                          *(f"{p.ref}={p.commit}" for p in packs))
@@ -167,8 +185,39 @@ def build_images(docker_: Docker, spec: Spec, packs: Sequence[ResolvedPack], cac
             write_context(context, base, packs, wheels, busybox)
             log(f"building {out} on {base}")
             docker_.build(context, "Dockerfile", out, {}, labels(base, packs, inputs), log)
+        _check_copy(docker_, out)
         built.append(out)
     return built
+
+
+def _check_copy(docker_: Docker, image: str) -> None:
+    """Run the init-container copy in the new image; a busybox that cannot run there (not
+    static, wrong architecture) fails the build and the image is removed."""
+    argv = ["sh", "-ec", f"cp -aR {PACKS_DIR}/. /st2pkg-copy-check/ && "
+            f"cp -aR {VENVS_DIR}/. /st2pkg-copy-check/"]
+    code, output = docker_.run_once(image, argv, {}, {}, "0:0", {"st2pkg.packs.check": image})
+    if code != 0:
+        docker_.remove_image(image)
+        said = " | ".join(output.strip().splitlines()[-3:]) or "no output"
+        raise StageError(f"{image}: the init-container copy does not run in it (exit {code}: "
+                         f"{said}); is the busybox static and for this architecture? "
+                         "The image was removed")
+
+
+def _pull_base(docker_: Docker, spec: Spec, base: str, log: Log) -> None:
+    """Pull a missing base; the error names the spec field and, for st2pkg's own st2 image,
+    the task that makes it (it is never in a registry)."""
+    where = f"{spec.path}: base"
+    if spec.base.image == ST2_IMAGE:
+        raise UnavailableError(
+            f"{where}: {base} is not on this Docker engine; make it with `invoke build "
+            "--package=st2` and then `invoke st2image` for the distro")
+    log(f"{base} is not present locally; pulling it")
+    try:
+        docker_.pull(base)
+    except UnavailableError as err:
+        raise UnavailableError(f"{where}: {err}; pull or build it, or name another "
+                               "base image") from err
 
 
 def _label(docker_: Docker, ref: str, key: str) -> str | None:

@@ -2,7 +2,9 @@
 
 Breadth-first, so everything the spec names is pinned before any dependency is looked at.
 A dependency without a ref is satisfied by a pack of that ref already chosen (as st2 does);
-the same pack wanted at two different commits is a conflict naming both requesters.
+the same pack wanted at two different commits is a conflict naming both requesters. A local
+directory that is not a git repository is pinned by its content instead of a commit, and its
+pack.yaml may name dependencies by paths relative to it.
 """
 
 from __future__ import annotations
@@ -12,12 +14,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import git
 from ..errors import ConfigError, SourceError, suggest
 from ..redact import redact_url
-from . import git
+from . import localdir
 from .index import Index
 from .metadata import load_pack_yaml
-from .source import PackRequest, parse_source
+from .source import PackRequest, local_path, parse_source
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,8 @@ class Want:
 
 @dataclass(frozen=True)
 class ResolvedPack:
-    """One pack pinned to a commit and checked out in the cache."""
+    """One pack pinned and copied into the cache. ``commit`` is a git sha, or ``sha256:<hex>``
+    of the content for a local directory that is not a git repository."""
 
     ref: str
     name: str
@@ -66,6 +70,17 @@ def _locate(request: PackRequest, index: Index | None, requester: str) -> _Locat
                     entry.ref)
 
 
+@dataclass(frozen=True)
+class _Pinned:
+    """A located pack pinned and copied into the cache. ``deps_dir`` is where its relative
+    dependency paths start: only a plain local directory has one."""
+
+    commit: str
+    path: Path
+    wanted: str
+    deps_dir: Path | None = None
+
+
 class _Resolver:
     def __init__(self, index: Index | None, cache: Path, skip_dependencies: bool) -> None:
         self.index = index
@@ -87,32 +102,52 @@ class _Resolver:
         if request.ref is None and located.index_ref in self.chosen:
             return []
         source = redact_url(located.url)
+        pinned = self._pin(located, source, want.requester)
+        label = f"{source}@{localdir.short(pinned.commit)}"
+        meta = load_pack_yaml(pinned.path, label)
+        prior = self.chosen.get(meta.ref)
+        if prior is not None:
+            if prior.commit == pinned.commit or request.ref is None:
+                return []
+            raise ConfigError(
+                f"pack {meta.ref!r} wanted at {prior.wanted} ({localdir.short(prior.commit)}) "
+                f"by {prior.requested_by} and at {pinned.wanted} "
+                f"({localdir.short(pinned.commit)}) by {want.requester}; pin one version for "
+                "both (or skip dependencies)")
+        self.chosen[meta.ref] = ResolvedPack(
+            ref=meta.ref, name=meta.name, version=meta.version, source=source,
+            commit=pinned.commit, path=pinned.path,
+            has_requirements=(pinned.path / "requirements.txt").is_file(),
+            wanted=pinned.wanted, requested_by=want.requester)
+        if self.skip_dependencies:
+            return []
+        return [Want(parse_source(dep, None, f"{label}: pack.yaml dependencies[{i}]",
+                                  pinned.deps_dir),
+                     f"pack {meta.ref!r}")
+                for i, dep in enumerate(meta.dependencies)]
+
+    def _pin(self, located: _Located, source: str, requester: str) -> _Pinned:
+        """Pin a located pack: a git commit, or the content of a plain local directory."""
+        where = local_path(located.url)
+        if where is not None:
+            if not where.exists():
+                raise ConfigError(f"{requester}: {source} does not exist; give an existing "
+                                  "pack directory, a git URL or an index name")
+            if localdir.is_plain_dir(where):
+                if located.ref is not None:
+                    raise ConfigError(
+                        f"{requester}: {source} is a directory, not a git repository, so "
+                        f"ref {located.ref!r} cannot be checked out; drop the ref, or make "
+                        "the directory a git repository")
+                digest, snapshot = localdir.snapshot(where, self.cache)
+                return _Pinned(digest, snapshot, "its content on disk", where)
         repo = self.mirrors.get(located.url)
         if repo is None:
             repo = self.mirrors[located.url] = git.mirror(located.url, self.cache)
         commit = git.resolve_ref(repo, located.ref)
         if commit is None:
-            raise self._missing_ref(repo, source, located, want.requester)
-        path = git.checkout(repo, commit, self.cache)
-        label = f"{source}@{commit[:12]}"
-        meta = load_pack_yaml(path, label)
-        prior = self.chosen.get(meta.ref)
-        if prior is not None:
-            if prior.commit == commit or request.ref is None:
-                return []
-            raise ConfigError(
-                f"pack {meta.ref!r} wanted at {prior.wanted} ({prior.commit[:12]}) by "
-                f"{prior.requested_by} and at {located.wanted} ({commit[:12]}) by "
-                f"{want.requester}; pin one version for both (or skip dependencies)")
-        self.chosen[meta.ref] = ResolvedPack(
-            ref=meta.ref, name=meta.name, version=meta.version, source=source, commit=commit,
-            path=path, has_requirements=(path / "requirements.txt").is_file(),
-            wanted=located.wanted, requested_by=want.requester)
-        if self.skip_dependencies:
-            return []
-        return [Want(parse_source(dep, None, f"{label}: pack.yaml dependencies[{i}]", None),
-                     f"pack {meta.ref!r}")
-                for i, dep in enumerate(meta.dependencies)]
+            raise self._missing_ref(repo, source, located, requester)
+        return _Pinned(commit, git.checkout(repo, commit, self.cache), located.wanted)
 
     @staticmethod
     def _missing_ref(repo: Path, source: str, located: _Located, requester: str) -> SourceError:

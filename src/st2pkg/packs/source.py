@@ -6,15 +6,15 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 from ..errors import ConfigError
+from ..git import is_url
 from ..redact import redact_url
 
 Kind = Literal["index", "git", "path"]
 
-_URL = re.compile(r"^(?:https?|ssh|git|git\+ssh|ssh\+git|file)://", re.IGNORECASE)
-# scp-like git address: user@host:path (no scheme)
-_SCP = re.compile(r"^[\w.-]+@[\w.-]+:(?!//)")
 _INDEX_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 # A conservative subset of git's ref-name rules; it also keeps refs from looking like options.
 _REF = re.compile(r"^(?!-)(?!.*\.\.)(?!.*//)[A-Za-z0-9._/+-]+(?<![./])$")
@@ -39,9 +39,12 @@ class PackRequest:
         return f"{where}={self.ref}" if self.ref else where
 
 
-def is_url(text: str) -> bool:
-    """True for strings git treats as a remote address rather than a path or a name."""
-    return bool(_URL.match(text) or _SCP.match(text))
+def local_path(location: str) -> Path | None:
+    """The directory a path or ``file://`` URL names; None for remote addresses."""
+    if location.lower().startswith("file://"):
+        parsed = urlsplit(location)
+        return Path(url2pathname(parsed.path)) if parsed.netloc in ("", "localhost") else None
+    return None if is_url(location) else Path(location)
 
 
 def parse_source(text: str, ref: str | None, where: str, base_dir: Path | None) -> PackRequest:

@@ -26,6 +26,10 @@ class BaseImage:
     image: str
     tags: tuple[str, ...]
 
+    def ref(self, tag: str) -> str:
+        """The base image reference for one of the tags."""
+        return f"{self.image}:{tag}"
+
 
 @dataclass(frozen=True)
 class PackEntry:

@@ -1,7 +1,8 @@
 """The git CLI, always as argv lists: bare mirrors keyed by URL, ref lookup, checkouts by sha.
 
-Mirrors are fetched by URL on every call and never store the URL, so credentials in a URL
-are never written to the cache. Checkouts are keyed by commit: content-addressed, reused.
+Used for the st2 source and for packs. Mirrors are fetched by URL on every call and never
+store the URL, so credentials in a URL are never written to the cache. Checkouts are keyed by
+commit: content-addressed, reused.
 """
 
 from __future__ import annotations
@@ -15,9 +16,12 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..errors import SourceError, UnavailableError
-from ..redact import redact_text, redact_url
+from .errors import SourceError, UnavailableError
+from .redact import redact_text, redact_url
 
+_URL = re.compile(r"^(?:https?|ssh|git|git\+ssh|ssh\+git|file)://", re.IGNORECASE)
+# scp-like git address: user@host:path (no scheme)
+_SCP = re.compile(r"^[\w.-]+@[\w.-]+:(?!//)")
 _SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
 _HEX = re.compile(r"^[0-9a-fA-F]{4,40}$")
 # Where the remote's default branch head is kept inside a mirror.
@@ -26,31 +30,40 @@ DEFAULT_HEAD = "refs/st2pkg/HEAD"
 _TIMEOUT = 600.0
 
 
+def is_url(text: str) -> bool:
+    """True for strings git treats as a remote address rather than a path or a name."""
+    return bool(_URL.match(text) or _SCP.match(text))
+
+
 def _env() -> dict[str, str]:
-    env = dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C")
+    env = dict(os.environ, GIT_TERMINAL_PROMPT="0", GIT_ASKPASS="/bin/false", LC_ALL="C")
     # Fail instead of waiting for a host-key or passphrase prompt nobody can answer.
     env.setdefault("GIT_SSH_COMMAND", "ssh -o BatchMode=yes")
     return env
 
 
 def run(args: Sequence[str], cwd: Path | None = None, what: str = "git",
-        check: bool = True) -> subprocess.CompletedProcess[str]:
-    """Run ``git *args``; on failure raise SourceError naming ``what`` with git's own words."""
+        check: bool = True, timeout: float | None = _TIMEOUT,
+        secrets: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+    """Run ``git *args``; on failure raise SourceError naming ``what`` with git's own words,
+    with URL credentials and ``secrets`` redacted. ``timeout`` None waits as long as git."""
     try:
         done = subprocess.run(["git", *args], cwd=cwd, env=_env(), capture_output=True,
-                              text=True, check=False, timeout=_TIMEOUT)
+                              text=True, check=False, timeout=timeout)
     except FileNotFoundError as err:
         raise UnavailableError("git is not installed; install it (./bootstrap does)") from err
     except subprocess.TimeoutExpired as err:
-        raise SourceError(f"{what}: git {args[0]} gave no result in {_TIMEOUT:.0f}s") from err
+        raise SourceError(f"{what}: git {args[0]} gave no result in {timeout:.0f}s") from err
     if check and done.returncode != 0:
-        said = redact_text(done.stderr.strip() or done.stdout.strip()) or "no output"
+        text = done.stderr.strip() or done.stdout.strip()
+        said = redact_text(text, secrets) or "no output"
         raise SourceError(f"{what}: git {args[0]} failed: {said}")
     return done
 
 
-def mirror(url: str, cache: Path) -> Path:
-    """Fetch every branch and tag of ``url`` (and its default head) into a bare cached repo."""
+def mirror(url: str, cache: Path, timeout: float | None = _TIMEOUT) -> Path:
+    """Fetch every branch and tag of ``url`` (and its default head) into a bare cached repo
+    under ``cache/repos``."""
     what = redact_url(url)
     root = cache / "repos"
     root.mkdir(parents=True, exist_ok=True)
@@ -59,10 +72,10 @@ def mirror(url: str, cache: Path) -> Path:
     if not path.exists():
         tmp = Path(tempfile.mkdtemp(dir=root, prefix=".tmp-"))
         run(["init", "--quiet", "--bare", str(tmp)], what=what)
-        _publish(tmp, path)
+        publish(tmp, path)
     run(["fetch", "--quiet", "--prune", "--force", "--no-write-fetch-head", url,
          "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*", f"+HEAD:{DEFAULT_HEAD}"],
-        cwd=path, what=what)
+        cwd=path, what=what, timeout=timeout, secrets=(url,))
     return path
 
 
@@ -110,11 +123,11 @@ def checkout(repo: Path, commit: str, cache: Path) -> Path:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    _publish(tmp, dest)
+    publish(tmp, dest)
     return dest
 
 
-def _publish(tmp: Path, dest: Path) -> None:
+def publish(tmp: Path, dest: Path) -> None:
     """Move a finished directory into place; if a parallel run won the race, keep theirs."""
     try:
         tmp.rename(dest)
