@@ -148,7 +148,9 @@ class Docker:
         """Containers (running or not) carrying all ``labels`` (key=value or bare keys)."""
         items = [f"{k}={v}" for k, v in labels.items()] if isinstance(labels, Mapping) \
             else list(labels)
-        return list(self.client.containers.list(all=True, filters={"label": items}))
+        # ignore_removed: a container removed between the list and its inspect is simply gone
+        return list(self.client.containers.list(all=True, filters={"label": items},
+                                                ignore_removed=True))
 
     def container(self, name: str) -> Any:
         """The container called ``name`` (StageError when absent)."""
@@ -209,19 +211,36 @@ class Docker:
         """The last ``tail`` lines of a container's output."""
         return bytes(self.container(name).logs(tail=tail)).decode("utf-8", "replace")
 
-    def remove_labelled(self, label: str) -> dict[str, int]:
-        """Force-remove containers, then networks and volumes, carrying ``label``."""
+    def remove_labelled(self, label: str, patience: float = 60.0) -> dict[str, int]:
+        """Force-remove containers, then networks and volumes, carrying ``label``.
+
+        Others may remove the same things at the same time (compose down in a worker, a second
+        sweep): what they removed first is not counted here and is no error. What is still
+        busy (a removal in progress, a network whose containers are still going) is tried
+        again for up to ``patience`` seconds, then named in a StageError."""
         counts = {"containers": 0, "networks": 0, "volumes": 0}
-        for container in self.containers([label]):
-            container.remove(force=True, v=True)
-            counts["containers"] += 1
-        for network in self.client.networks.list(filters={"label": label}):
-            network.remove()
-            counts["networks"] += 1
-        for volume in self.client.volumes.list(filters={"label": label}):
-            volume.remove(force=True)
-            counts["volumes"] += 1
-        return counts
+        kinds: list[tuple[str, Callable[[], list[Any]], Callable[[Any], None]]] = [
+            ("containers", lambda: self.containers([label]),
+             lambda c: c.remove(force=True, v=True)),
+            ("networks", lambda: self.client.networks.list(filters={"label": label}),
+             lambda n: n.remove()),
+            ("volumes", lambda: self.client.volumes.list(filters={"label": label}),
+             lambda v: v.remove(force=True)),
+        ]
+        deadline = time.monotonic() + patience
+        while True:
+            busy = []
+            for kind, listed, remove in kinds:
+                for item in listed():
+                    try:
+                        remove(item)
+                        counts[kind] += 1
+                    except docker.errors.NotFound:
+                        pass
+                    except docker.errors.APIError as err:
+                        busy.append(f"{kind[:-1]} {item.name}: {err.explanation or err}")
+            if not busy:
+                return counts
             if time.monotonic() > deadline:
                 raise StageError(f"could not remove everything labelled {label}:\n  "
                                  + "\n  ".join(busy))

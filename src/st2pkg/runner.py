@@ -7,7 +7,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from types import FrameType
 from typing import Generic, TypeVar
@@ -16,7 +16,33 @@ from .errors import St2PkgError
 
 T = TypeVar("T")
 CANCEL = threading.Event()
-_POOLS: list[ThreadPoolExecutor] = []
+
+
+class _Busy:
+    """How many workers are inside a distro's function, so that an interrupt can wait for
+    every one of them (a pool's own thread list misses a worker whose submit was cut short)."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._count = 0
+
+    @contextmanager
+    def one(self) -> Iterator[None]:
+        with self._changed:
+            self._count += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._count -= 1
+                self._changed.notify_all()
+
+    def wait_idle(self) -> None:
+        with self._changed:
+            self._changed.wait_for(lambda: self._count == 0)
+
+
+_BUSY = _Busy()
 
 
 class Cancelled(St2PkgError):
@@ -47,24 +73,24 @@ class Outcome(Generic[T]):
 def for_each(distros: Sequence[str], jobs: int, fn: Callable[[str], T]) -> list[Outcome[T]]:
     """Call ``fn(distro)`` for every distro, at most ``jobs`` at once, in input order."""
     def guarded(distro: str) -> Outcome[T]:
-        try:
-            check_cancel()
-            return Outcome(distro, fn(distro), None)
-        except Exception as err:  # recorded per distro; the caller reports every one
-            return Outcome(distro, None, err)
+        # Counted before the cancel check: one that starts after an interrupt makes nothing.
+        with _BUSY.one():
+            try:
+                check_cancel()
+                return Outcome(distro, fn(distro), None)
+            except Exception as err:  # recorded per distro; the caller reports every one
+                return Outcome(distro, None, err)
 
     pool = ThreadPoolExecutor(max_workers=max(1, min(jobs, len(distros))))
-    _POOLS.append(pool)
     try:
         futures = [pool.submit(guarded, distro) for distro in distros]
         results = [future.result() for future in futures]
     except BaseException:
-        # Left in _POOLS: interruptible() waits for these workers before its last sweep.
+        # interruptible() waits for the running workers before its last sweep.
         CANCEL.set()
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown()
-    _POOLS.remove(pool)
     return results
 
 
@@ -81,11 +107,15 @@ def interruptible(on_interrupt: Callable[[], None]) -> Iterator[None]:
     except KeyboardInterrupt:
         CANCEL.set()
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        on_interrupt()
+        # Workers may still be making things: the sweep after they stop must succeed.
+        with suppress(Exception):
+            on_interrupt()
         # Workers notice CANCEL at their next wait; sweep again for what they made meanwhile.
-        for pool in list(_POOLS):
-            pool.shutdown(wait=True, cancel_futures=True)
-        on_interrupt()
+        _BUSY.wait_idle()
+        try:
+            on_interrupt()
+        except Exception as err:
+            raise Cancelled(f"interrupted, and cleaning up failed: {err}") from None
         raise Cancelled("interrupted: everything this run started was removed") from None
     finally:
         signal.signal(signal.SIGTERM, previous)

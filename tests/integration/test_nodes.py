@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import signal
 import time
+from pathlib import Path
 
 import pytest
 from tests.support import Cli, run_containers, run_networks
@@ -67,21 +68,24 @@ def test_unknown_distro_is_a_usage_error(cli: Cli) -> None:
 
 
 def test_sigterm_during_up_leaves_nothing_behind(cli: Cli) -> None:
-    before = set(run_containers())
-    networks_before = set(run_networks())
+    # Only this run's containers count: other runs may share the engine.
+    runs = Path(cli.env["ST2PKG_STATE_DIR"]) / "runs"
+    runs_before = set(runs.iterdir()) if runs.is_dir() else set()
     proc = cli.popen("up", "--distro=bookworm")
     deadline = time.monotonic() + 300
-    while not set(run_containers()) - before:
+    run_id = None
+    while run_id is None or not run_containers(run_id):
         assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
         assert time.monotonic() < deadline, "up never created a container"
+        new = set(runs.iterdir()) - runs_before if runs.is_dir() else set()
+        run_id = new.pop().name if new else None
         time.sleep(0.2)
     proc.send_signal(signal.SIGTERM)
     output, _ = proc.communicate(timeout=180)
     assert proc.returncode != 0, output
     assert "interrupted" in output
-    assert set(run_containers()) == before, output
-    new_networks = [n for n in run_networks() if n not in networks_before]
-    assert new_networks == [], output
+    assert run_containers(run_id) == [], output
+    assert run_networks(run_id) == [], output
 
 
 @pytest.mark.matrix
