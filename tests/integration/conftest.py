@@ -10,6 +10,9 @@ import docker.errors
 import pytest
 from tests.support import Cli
 
+from st2pkg.containers import Docker
+from st2pkg.errors import UnavailableError
+
 
 def _docker_reason() -> str | None:
     try:
@@ -37,3 +40,12 @@ def cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cli]:
     yield runner
     # Failed builds keep their nodes for debugging; the tests fail some on purpose.
     runner("clean", check=False)
+
+
+@pytest.fixture(scope="session")
+def engine() -> Docker:
+    """st2pkg's Docker wrapper on the engine the tests use."""
+    try:
+        return Docker.from_env()
+    except UnavailableError as err:
+        pytest.skip(str(err))

@@ -11,17 +11,8 @@ from collections.abc import Iterator
 import pytest
 
 from st2pkg.containers import Docker
-from st2pkg.errors import UnavailableError
 
 pytestmark = pytest.mark.docker
-
-
-@pytest.fixture(scope="module")
-def engine() -> Docker:
-    try:
-        return Docker.from_env()
-    except UnavailableError as err:
-        pytest.skip(str(err))
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import pytest
 from tests.fixtures.packs import PackWorld, build_world
 
 from st2pkg.containers import Docker
-from st2pkg.errors import StageError, UnavailableError
+from st2pkg.errors import StageError
 from st2pkg.packs import commands
 
 pytestmark = pytest.mark.docker
@@ -31,14 +31,6 @@ def _debian_image(client: docker.DockerClient) -> str | None:
         if image.tags:
             return str(image.tags[0])
     return None
-
-
-@pytest.fixture(scope="module")
-def engine() -> Docker:
-    try:
-        return Docker.from_env()
-    except UnavailableError as err:
-        pytest.skip(str(err))
 
 
 @pytest.fixture(scope="module")
