@@ -37,7 +37,9 @@ def run_containers(run_id: str | None = None) -> list[str]:
     """Names of containers of st2pkg runs (one run, or all)."""
     label = f"st2pkg.run={run_id}" if run_id else "st2pkg.run"
     client = docker.from_env()
-    return [c.name for c in client.containers.list(all=True, filters={"label": label})]
+    # ignore_removed: runs remove containers while tests watch them
+    return [c.name for c in client.containers.list(all=True, filters={"label": label},
+                                                   ignore_removed=True)]
 
 
 def run_networks(run_id: str | None = None) -> list[str]:

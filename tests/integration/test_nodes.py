@@ -67,6 +67,12 @@ def test_unknown_distro_is_a_usage_error(cli: Cli) -> None:
     assert "did you mean 'bookworm'" in proc.stderr
 
 
+def told(cli: Cli, output: str) -> str:
+    """The command's output and its up step's log, for assertion messages."""
+    log = Path(cli.env["ST2PKG_OUTPUT"]) / "bookworm" / "logs" / "up.log"
+    return f"{output}\n--- up.log ---\n{log.read_text() if log.is_file() else '(none)'}"
+
+
 def test_sigterm_during_up_leaves_nothing_behind(cli: Cli) -> None:
     # Only this run's containers count: other runs may share the engine.
     runs = Path(cli.env["ST2PKG_STATE_DIR"]) / "runs"
@@ -75,17 +81,17 @@ def test_sigterm_during_up_leaves_nothing_behind(cli: Cli) -> None:
     deadline = time.monotonic() + 300
     run_id = None
     while run_id is None or not run_containers(run_id):
-        assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+        assert proc.poll() is None, told(cli, proc.stdout.read() if proc.stdout else "")
         assert time.monotonic() < deadline, "up never created a container"
         new = set(runs.iterdir()) - runs_before if runs.is_dir() else set()
         run_id = new.pop().name if new else None
         time.sleep(0.2)
     proc.send_signal(signal.SIGTERM)
     output, _ = proc.communicate(timeout=180)
-    assert proc.returncode != 0, output
-    assert "interrupted" in output
-    assert run_containers(run_id) == [], output
-    assert run_networks(run_id) == [], output
+    assert proc.returncode != 0, told(cli, output)
+    assert "interrupted" in output, told(cli, output)
+    assert run_containers(run_id) == [], told(cli, output)
+    assert run_networks(run_id) == [], told(cli, output)
 
 
 @pytest.mark.matrix
