@@ -23,6 +23,7 @@ from .nodes import Topology
 from .recipes import Recipe, recipes_hash
 from .remote import get_files, put_tar, put_tree, run
 from .report import Reporter
+from .runner import cancelling
 from .source import Source
 from .ssh import RunState
 from .wheelhouse import Wheelhouse
@@ -118,7 +119,8 @@ class Builder:
                     except StageError as err:
                         failures.append(f"{job.recipe.name} ({job.format}): {err}")
         except BaseException:
-            self._keep(result)
+            if not cancelling():
+                self._keep(result)
             raise
         if failures:
             self._keep(result)

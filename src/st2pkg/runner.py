@@ -51,9 +51,14 @@ class Cancelled(St2PkgError):
     exit_code = 130
 
 
+def cancelling() -> bool:
+    """True once the run was interrupted: its sweep removes every node, none is kept."""
+    return CANCEL.is_set()
+
+
 def check_cancel() -> None:
     """Raise Cancelled when the run was interrupted; long waits call this."""
-    if CANCEL.is_set():
+    if cancelling():
         raise Cancelled("interrupted")
 
 

@@ -27,6 +27,7 @@ from .paths import ROOT
 from .recipes import Recipe
 from .remote import put_tree, run
 from .report import Reporter
+from .runner import cancelling
 from .services import MONGODB, ServiceImage
 from .ssh import RunState, write_ssh_config
 
@@ -107,6 +108,8 @@ class Verifier:
             self._suite(node, recipes, result, purge=False)
             self._suite(node, recipes, result, purge=True)
         except BaseException:
+            if cancelling():
+                raise
             result.node_kept = not self.remove
             if self.remove:
                 with self.reporter.step(name, "down") as log:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 from tests.fixtures.st2src import make_st2_repo
-from tests.support import ROOT, Cli
+from tests.support import ROOT, Cli, run_containers, run_networks
 
 pytestmark = pytest.mark.docker
 
@@ -47,6 +48,30 @@ def test_pipeline_st2client_is_green_and_junit_lists_every_check(cli: Cli,
     assert row["tests"]["failed"] == 0
     assert row["tests"]["passed"] == results.count("passed") + sum(
         outcome(c) == "passed" for c in cases(out / "bookworm" / "reports" / "junit-purge.xml"))
+
+
+def test_sigterm_during_verify_removes_the_test_node_and_does_not_claim_it_kept(
+        cli: Cli, tmp_path: Path) -> None:
+    runs = Path(cli.env["ST2PKG_STATE_DIR"]) / "runs"
+    runs_before = set(runs.iterdir()) if runs.is_dir() else set()
+    proc = cli.popen("pipeline", "--distro=bookworm", "--package=st2client", "--no-rpm-check",
+                     f"--output={tmp_path}")
+    assert proc.stdout is not None
+    seen = []
+    for line in proc.stdout:
+        seen.append(line)
+        if line.startswith("[bookworm] install: started"):
+            proc.send_signal(signal.SIGTERM)
+            break
+    rest, _ = proc.communicate(timeout=180)
+    output = "".join(seen) + rest
+    assert "[bookworm] install: started" in output, output
+    assert proc.returncode == 130, output
+    assert "interrupted: everything this run started was removed" in output
+    assert "kept" not in output
+    for run in set(runs.iterdir()) - runs_before:
+        assert run_containers(run.name) == [], output
+        assert run_networks(run.name) == [], output
 
 
 def test_pipeline_st2_fixture_runs_services_against_real_backends(
