@@ -20,7 +20,7 @@ from .yamlfile import read_yaml
 
 DEFAULT_CONFIG = ROOT / "st2pkg.yml"
 
-Kind = Literal["str", "int", "bool", "list", "choice", "path", "optstr"]
+Kind = Literal["str", "int", "bool", "list", "choice", "path", "optstr", "optpath"]
 Source = Literal["default", "config", "env", "cli"]
 
 
@@ -59,7 +59,7 @@ OPTIONS: tuple[OptionSpec, ...] = (
                "Wheelhouses, sources and artifact cache, shared across checkouts."),
     OptionSpec("state_dir", "ST2PKG_STATE_DIR", "path", ".st2pkg",
                "Per-run state: SSH keys, pinned host keys, compose files."),
-    OptionSpec("recipes_dir", "ST2PKG_RECIPES_DIR", "optstr", None,
+    OptionSpec("recipes_dir", "ST2PKG_RECIPES_DIR", "optpath", None,
                "Package recipes directory; default: this repository's packaging/."),
     OptionSpec("base_source", "ST2PKG_BASE_SOURCE", "choice", "auto",
                "Where base images come from: auto (registry, else bootstrap), "
@@ -81,7 +81,7 @@ OPTIONS: tuple[OptionSpec, ...] = (
                ("https://index.stackstorm.org/v1/index.json",),
                "Pack indexes (URLs or files), comma-separated; the first listed wins.",
                secret_url=True),
-    OptionSpec("busybox", "ST2PKG_BUSYBOX", "optstr", None,
+    OptionSpec("busybox", "ST2PKG_BUSYBOX", "optpath", None,
                "Static busybox binary for pack images (their sh and cp); default: Debian's "
                "busybox-static, fetched with the host's apt."),
     OptionSpec("mongodb_image", "ST2PKG_MONGODB_IMAGE", "str", "mongo:7.0",
@@ -143,7 +143,7 @@ def _parse(spec: OptionSpec, raw: Any, where: str) -> Any:
         return ConfigError(f"{where}: option '{spec.name}' {what}")
 
     if raw is None:
-        if spec.kind == "optstr":
+        if spec.kind in ("optstr", "optpath"):
             return None
         raise bad("must not be empty")
     if spec.kind == "list":
@@ -177,7 +177,7 @@ def _parse(spec: OptionSpec, raw: Any, where: str) -> Any:
     if spec.kind == "choice" and text not in spec.choices:
         allowed = ", ".join(spec.choices)
         raise bad(f"is {text!r}; allowed: {allowed}{suggest(text, spec.choices)}")
-    if spec.kind == "optstr":
+    if spec.kind in ("optstr", "optpath"):
         return text or None
     if spec.kind == "path":
         return text
@@ -249,10 +249,10 @@ def resolve(
     if values["jobs"] == 0:
         values["jobs"] = os.cpu_count() or 1
     values["recipes_dir"] = values["recipes_dir"] or str(ROOT / "packaging")
-    for name in ("output", "cache_dir", "state_dir", "recipes_dir"):
-        values[name] = (cwd / Path(values[name]).expanduser()).resolve()
-    if values["busybox"]:
-        values["busybox"] = (cwd / Path(values["busybox"]).expanduser()).resolve()
+    # Paths are taken from the working directory, as a shell would.
+    for spec in OPTIONS:
+        if spec.kind in ("path", "optpath") and values[spec.name] is not None:
+            values[spec.name] = (cwd / Path(values[spec.name]).expanduser()).resolve()
     return Options(**values, config_file=path, sources=sources)
 
 
