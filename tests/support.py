@@ -32,6 +32,11 @@ class Cli:
         return subprocess.Popen([sys.executable, "-m", "invoke", *args], cwd=ROOT, env=self.env,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
+    def run_ids(self) -> set[str]:
+        """Ids of the runs in this Cli's state dir (each run makes its directory first)."""
+        runs = Path(self.env["ST2PKG_STATE_DIR"]) / "runs"
+        return {p.name for p in runs.iterdir()} if runs.is_dir() else set()
+
 
 def run_containers(run_id: str | None = None) -> list[str]:
     """Names of containers of st2pkg runs (one run, or all)."""
@@ -40,6 +45,33 @@ def run_containers(run_id: str | None = None) -> list[str]:
     # ignore_removed: runs remove containers while tests watch them
     return [c.name for c in client.containers.list(all=True, filters={"label": label},
                                                    ignore_removed=True)]
+
+
+MB = 1_000_000
+
+
+def docker_run(image: str, argv: list[str], **kwargs: object) -> str:
+    """Output of ``argv`` in a throwaway container of ``image``."""
+    return bytes(docker.from_env().containers.run(image, argv, remove=True, **kwargs)).decode()
+
+
+def copy_out(image: str, dest: Path) -> int:
+    """Run the Kubernetes init-container copy of a pack image into ``dest/packs`` and
+    ``dest/virtualenvs``; return the bytes of file content copied."""
+    for tree in ("packs", "virtualenvs"):
+        (dest / tree).mkdir(parents=True)
+    docker_run(image, ["sh", "-ec", "cp -aR /opt/stackstorm/packs/. /out/packs/ && "
+                       "cp -aR /opt/stackstorm/virtualenvs/. /out/virtualenvs/"],
+               volumes={str(dest): {"bind": "/out", "mode": "rw"}})
+    return sum(p.lstat().st_size for p in dest.rglob("*") if not p.is_dir())
+
+
+def in_st2(st2_image: str, trees: Path, code: str, venv: str) -> str:
+    """Run ``code`` with a pack venv inside an st2 image, the copied trees at their paths."""
+    volumes = {str(trees / "packs"): {"bind": "/opt/stackstorm/packs", "mode": "ro"},
+               str(trees / "virtualenvs"): {"bind": "/opt/stackstorm/virtualenvs", "mode": "ro"}}
+    return docker_run(st2_image, [f"/opt/stackstorm/virtualenvs/{venv}/bin/python", "-c", code],
+                      volumes=volumes, entrypoint=[])
 
 
 def run_networks(run_id: str | None = None) -> list[str]:

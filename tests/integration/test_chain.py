@@ -11,16 +11,10 @@ import docker
 import pytest
 from tests.fixtures.packs import build_world
 from tests.fixtures.st2src import make_st2_repo
-from tests.support import Cli
+from tests.support import MB, Cli, copy_out, in_st2
+from tests.support import docker_run as run
 
 pytestmark = pytest.mark.docker
-
-MB = 1_000_000
-
-
-def run(image: str, argv: list[str], **kwargs: object) -> str:
-    return bytes(docker.from_env().containers.run(image, argv, remove=True, **kwargs)).decode()
-
 
 @pytest.fixture(scope="module")
 def st2_image(cli: Cli, tmp_path_factory: pytest.TempPathFactory) -> str:
@@ -36,24 +30,6 @@ def st2_image(cli: Cli, tmp_path_factory: pytest.TempPathFactory) -> str:
     client = docker.from_env()
     assert client.images.get("st2pkg/st2:bookworm").id == client.images.get(match.group(1)).id
     return match.group(1)
-
-
-def copy_out(image: str, dest: Path) -> int:
-    """Run the init-container copy into ``dest``; return the bytes of file content copied."""
-    for tree in ("packs", "virtualenvs"):
-        (dest / tree).mkdir(parents=True)
-    run(image, ["sh", "-ec", "cp -aR /opt/stackstorm/packs/. /out/packs/ && "
-                "cp -aR /opt/stackstorm/virtualenvs/. /out/virtualenvs/"],
-        volumes={str(dest): {"bind": "/out", "mode": "rw"}})
-    return sum(p.lstat().st_size for p in dest.rglob("*") if not p.is_dir())
-
-
-def in_st2(st2_image: str, trees: Path, code: str, venv: str) -> str:
-    """Run ``code`` with a pack venv inside the st2 image, the copied trees at their paths."""
-    volumes = {str(trees / "packs"): {"bind": "/opt/stackstorm/packs", "mode": "ro"},
-               str(trees / "virtualenvs"): {"bind": "/opt/stackstorm/virtualenvs", "mode": "ro"}}
-    return run(st2_image, [f"/opt/stackstorm/virtualenvs/{venv}/bin/python", "-c", code],
-               volumes=volumes, entrypoint=[])
 
 
 def test_the_example_spec_builds_offline(cli: Cli, st2_image: str, tmp_path: Path) -> None:

@@ -75,16 +75,15 @@ def told(cli: Cli, output: str) -> str:
 
 def test_sigterm_during_up_leaves_nothing_behind(cli: Cli) -> None:
     # Only this run's containers count: other runs may share the engine.
-    runs = Path(cli.env["ST2PKG_STATE_DIR"]) / "runs"
-    runs_before = set(runs.iterdir()) if runs.is_dir() else set()
+    runs_before = cli.run_ids()
     proc = cli.popen("up", "--distro=bookworm")
     deadline = time.monotonic() + 300
     run_id = None
     while run_id is None or not run_containers(run_id):
         assert proc.poll() is None, told(cli, proc.stdout.read() if proc.stdout else "")
         assert time.monotonic() < deadline, "up never created a container"
-        new = set(runs.iterdir()) - runs_before if runs.is_dir() else set()
-        run_id = new.pop().name if new else None
+        new = cli.run_ids() - runs_before
+        run_id = new.pop() if new else None
         time.sleep(0.2)
     proc.send_signal(signal.SIGTERM)
     output, _ = proc.communicate(timeout=180)

@@ -12,6 +12,7 @@ from pathlib import Path
 import docker
 import pytest
 from tests.fixtures.packs import PackWorld, build_world
+from tests.support import MB, copy_out, in_st2
 
 from st2pkg.containers import Docker
 from st2pkg.errors import StageError
@@ -20,7 +21,6 @@ from st2pkg.packs import commands
 pytestmark = pytest.mark.docker
 
 STAND_IN = "st2pkg-test/st2"
-MB = 1_000_000
 
 
 def _debian_image(client: docker.DockerClient) -> str | None:
@@ -79,12 +79,6 @@ def built(engine: Docker, st2_base: str, world: PackWorld, cache: Path) -> Itera
     engine.client.images.remove(tags[0], force=True)
 
 
-def _run(engine: Docker, image: str, argv: list[str], mounts: dict[str, str]) -> str:
-    volumes = {host: {"bind": inside, "mode": "rw"} for host, inside in mounts.items()}
-    out = engine.client.containers.run(image, argv, volumes=volumes, remove=True)
-    return bytes(out).decode()
-
-
 def test_pack_image_serves_an_init_container(engine: Docker, st2_base: str, built: str,
                                              world: PackWorld, tmp_path: Path) -> None:
     image = engine.client.images.get(built)
@@ -93,22 +87,16 @@ def test_pack_image_serves_an_init_container(engine: Docker, st2_base: str, buil
     assert image.attrs["Config"]["Cmd"] == ["/bin/sh"]
 
     out = tmp_path / "out"
-    out.mkdir()
-    _run(engine, built, ["sh", "-ec", "cp -aR /opt/stackstorm/packs /opt/stackstorm/virtualenvs "
-                         "/out/"], {str(out): "/out"})
+    content = copy_out(built, out)
     assert sorted(p.name for p in (out / "packs").iterdir()) == ["alpha", "beta", "gamma"]
     assert sorted(p.name for p in (out / "virtualenvs").iterdir()) == ["alpha", "beta", "gamma"]
     assert not (out / "packs" / "alpha" / ".git").exists()
 
     # The runtime image is its content plus busybox: nothing else of the base leaks in.
-    content = sum(p.lstat().st_size for p in out.rglob("*") if not p.is_dir())
     assert image.attrs["Size"] - content <= 2 * MB
 
     # The copied venvs work where they belong: in the st2 image, at their final paths.
-    mounts = {str(out / "packs"): "/opt/stackstorm/packs",
-              str(out / "virtualenvs"): "/opt/stackstorm/virtualenvs"}
-    said = _run(engine, st2_base, ["/opt/stackstorm/virtualenvs/alpha/bin/python", "-c",
-                                   "import sys, six; print(sys.prefix, six.__file__)"], mounts)
+    said = in_st2(st2_base, out, "import sys, six; print(sys.prefix, six.__file__)", "alpha")
     assert said.startswith("/opt/stackstorm/virtualenvs/alpha /opt/stackstorm/virtualenvs/alpha/")
 
 

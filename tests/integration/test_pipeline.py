@@ -52,8 +52,7 @@ def test_pipeline_st2client_is_green_and_junit_lists_every_check(cli: Cli,
 
 def test_sigterm_during_verify_removes_the_test_node_and_does_not_claim_it_kept(
         cli: Cli, tmp_path: Path) -> None:
-    runs = Path(cli.env["ST2PKG_STATE_DIR"]) / "runs"
-    runs_before = set(runs.iterdir()) if runs.is_dir() else set()
+    runs_before = cli.run_ids()
     proc = cli.popen("pipeline", "--distro=bookworm", "--package=st2client", "--no-rpm-check",
                      f"--output={tmp_path}")
     assert proc.stdout is not None
@@ -69,9 +68,9 @@ def test_sigterm_during_verify_removes_the_test_node_and_does_not_claim_it_kept(
     assert proc.returncode == 130, output
     assert "interrupted: everything this run started was removed" in output
     assert "kept" not in output
-    for run in set(runs.iterdir()) - runs_before:
-        assert run_containers(run.name) == [], output
-        assert run_networks(run.name) == [], output
+    for run_id in cli.run_ids() - runs_before:
+        assert run_containers(run_id) == [], output
+        assert run_networks(run_id) == [], output
 
 
 def test_pipeline_st2_fixture_runs_services_against_real_backends(
