@@ -7,6 +7,9 @@ recipes=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 root=${ST2PKG_BUILD_ROOT:-/build}
 src_dir=$root/src
 wheelhouse=$root/wheelhouse
+# The requirement set to install, written by the orchestrator: what scripts/requirements
+# printed, with each VCS requirement pinned to the wheel built from its fetched commit.
+requirements_file=$root/requirements.txt
 out_dir=$root/out
 python=${ST2PKG_PYTHON:-python3}
 

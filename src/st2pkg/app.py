@@ -6,13 +6,14 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from . import compose, recipes, services
+from . import compose, recipes, services, vcs
 from . import config as config_module
 from .build import Builder, DistroBuild, plan_jobs
 from .config import Options, resolve
@@ -29,7 +30,9 @@ from .report import Reporter
 from .runner import Outcome, for_each, interruptible
 from .source import Source, fetch
 from .ssh import RunState, connect, write_ssh_config
+from .vcs import Requirements
 from .verify import Verifier, VerifyResult
+from .versions import package_version
 
 SERVICES_STEP = "services"
 
@@ -164,12 +167,33 @@ def up(config: str | None, distros: str | None) -> None:
 def _versions(recipes: Sequence[Recipe], opts: Options, source: Source | None) -> dict[str, str]:
     versions = {}
     for recipe in recipes:
-        version = opts.version or (source.version() if source and recipe.needs_source
-                                   else recipe.default_version)
+        if opts.version:
+            version = opts.version
+        elif source and recipe.needs_source:
+            # st2's __version__ is PEP 440 (3.10dev, 3.9.0rc1): mapped so packages sort right.
+            version = package_version(source.version(), commit=source.commit,
+                                      commit_time=source.commit_time(),
+                                      what=f"{source.shown_url}@{source.rev}: __version__")
+        else:
+            version = recipe.default_version or ""
         if not version:
             raise ConfigError(f"package {recipe.name}: no version known; set ST2PKG_VERSION")
         versions[recipe.name] = version
     return versions
+
+
+def _requirements(opts: Options, recipe: Recipe, version: str,
+                  source: Source | None) -> Requirements:
+    """The recipe's requirement set, listed here and with its VCS requirements resolved."""
+    with tempfile.TemporaryDirectory() as tmp:
+        if source is not None and recipe.needs_source:
+            source.export(Path(tmp) / "src", recipes.REQUIREMENT_FILES)
+        text = recipes.requirements(recipe, version, Path(tmp))
+    found = vcs.resolve(text, opts.cache_dir, opts.git_mirrors)
+    for item in found.vcs:
+        print(f"requirement {item.req.name}: {item.req.shown_url}@{item.req.ref or 'HEAD'} = "
+              f"{item.commit}", file=sys.stderr)
+    return found
 
 
 @dataclass(frozen=True)
@@ -179,12 +203,14 @@ class BuildPlan:
     recipes: list[Recipe]
     source: Source | None
     versions: dict[str, str]
+    requirements: dict[str, Requirements]
     command: list[str]
     state: RunState
 
     def builder(self, session: Session, name: str, force: bool) -> Builder:
         distro = session.catalog.get(name)
-        jobs = plan_jobs(distro, self.recipes, self.versions, session.opts.rpm_check)
+        jobs = plan_jobs(distro, self.recipes, self.versions, self.requirements,
+                         session.opts.rpm_check)
         return Builder(session.docker, session.images, session.reporter, session.opts,
                        self.state, self.command, distro, self.source, jobs, force)
 
@@ -195,7 +221,8 @@ def _plan(session: Session) -> BuildPlan:
     _check_provisionable(session, opts.distros)
     source = _source(opts, chosen)
     versions = _versions(chosen, opts, source)
-    return BuildPlan(chosen, source, versions, compose.find(opts.compose),
+    reqs = {r.name: _requirements(opts, r, versions[r.name], source) for r in chosen}
+    return BuildPlan(chosen, source, versions, reqs, compose.find(opts.compose),
                      RunState.create(opts.state_dir))
 
 
@@ -341,7 +368,7 @@ def _summarize(session: Session, outcomes: Sequence[Outcome[DistroRun]], state: 
 def _source(opts: Options, chosen: Sequence[Recipe]) -> Source | None:
     if not any(r.needs_source for r in chosen):
         return None
-    source = fetch(opts.st2_giturl, opts.st2_gitrev, opts.cache_dir)
+    source = fetch(opts.st2_giturl, opts.st2_gitrev, opts.cache_dir, opts.git_mirrors)
     print(f"source: {source.shown_url} {source.rev} = {source.commit}", file=sys.stderr)
     return source
 

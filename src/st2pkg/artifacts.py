@@ -10,7 +10,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -37,6 +37,8 @@ class Artifact:
     source_commit: str
     build_seconds: float
     cached: bool = False
+    # Each VCS requirement built into the package: name, url (redacted), ref, commit.
+    vcs_requirements: list[dict[str, str]] = field(default_factory=list)
 
 
 def sha256_of(path: Path) -> str:

@@ -26,6 +26,7 @@ from .report import Reporter
 from .runner import cancelling
 from .source import Source
 from .ssh import RunState
+from .vcs import Requirements
 from .wheelhouse import Wheelhouse
 
 OUT = "/build/out"
@@ -39,6 +40,7 @@ class Job:
     version: str
     format: Format
     kind: Kind
+    requirements: Requirements
 
 
 @dataclass
@@ -97,7 +99,8 @@ class Builder:
         source = self.source.tree if (self.source and job.recipe.needs_source) else "pypi"
         return content_hash(job.recipe.name, job.format, job.kind, job.version,
                             self.opts.release, self.distro.name, source,
-                            recipes_hash(self.opts.recipes_dir), image_id)
+                            job.requirements.key_text(), recipes_hash(self.opts.recipes_dir),
+                            image_id)
 
     def _build(self, image: str, pending: list[tuple[Job, str]], result: DistroBuild,
                failures: list[str]) -> list[tuple[Path, Artifact]]:
@@ -156,13 +159,12 @@ class Builder:
         distro, recipe = self.distro.name, job.recipe.name
         env = self._env(job)
         with self.reporter.step(distro, f"wheels-{recipe}") as log:
-            requirements = run(conn, f"/build/recipes/scripts/requirements {recipe}", log,
-                               env=env, what="listing requirements")
             wheelhouse.upload(conn, log)
-            if wheelhouse.complete(requirements):
+            if wheelhouse.complete(job.requirements):
                 log("requirement set already complete in the wheelhouse: nothing downloaded")
             else:
-                wheelhouse.fill(conn, requirements, log)
+                wheelhouse.fill(conn, job.requirements, log)
+            wheelhouse.install(conn, job.requirements, log)
         stage = f"{'build' if job.kind == 'package' else 'rpm-check'}-{recipe}"
         started = time.monotonic()
         with self.reporter.step(distro, stage) as log:
@@ -189,18 +191,20 @@ class Builder:
                     size=path.stat().st_size, sha256=sha256_of(path),
                     source_url=src.shown_url if src else f"pypi:{job.recipe.name}",
                     source_revision=src.rev if src else job.version,
-                    source_commit=src.commit if src else "", build_seconds=seconds))
+                    source_commit=src.commit if src else "", build_seconds=seconds,
+                    vcs_requirements=[v.record() for v in job.requirements.vcs]))
             folder = self.cache.put(key, files, entries)
         return [(folder / e.file, e) for e in entries]
 
 
 def plan_jobs(distro: Distro, recipes: Sequence[Recipe], versions: dict[str, str],
-              rpm_check: bool) -> list[Job]:
+              requirements: dict[str, Requirements], rpm_check: bool) -> list[Job]:
     """The jobs of one distro: each package in the distro's format, plus, when ``rpm_check``
     is on, a spec-check build in the format its build nodes can also check (rpm on deb)."""
-    jobs = [Job(r, versions[r.name], distro.format, "package") for r in recipes]
+    formats: list[tuple[Format, Kind]] = [(distro.format, "package")]
     check = FORMATS[distro.format].spec_check
     if rpm_check and check is not None:
-        jobs += [Job(r, versions[r.name], check, "rpm-check") for r in recipes]
-    return jobs
+        formats.append((check, "rpm-check"))
+    return [Job(r, versions[r.name], fmt, kind, requirements[r.name])
+            for fmt, kind in formats for r in recipes]
 

@@ -20,7 +20,7 @@ from .yamlfile import read_yaml
 
 DEFAULT_CONFIG = ROOT / "st2pkg.yml"
 
-Kind = Literal["str", "int", "bool", "list", "choice", "path", "optstr", "optpath"]
+Kind = Literal["str", "int", "bool", "list", "rules", "choice", "path", "optstr", "optpath"]
 Source = Literal["default", "config", "env", "cli"]
 
 
@@ -46,8 +46,12 @@ OPTIONS: tuple[OptionSpec, ...] = (
                "st2 source: https/ssh git URL, file:// URL or local path.", secret_url=True),
     OptionSpec("st2_gitrev", "ST2_GITREV", "str", "master",
                "st2 revision: branch, tag or commit sha."),
+    OptionSpec("git_mirrors", "ST2PKG_GIT_MIRRORS", "rules", (),
+               "Git URL rewrites PREFIX=MIRROR, comma-separated, for the st2 source and its "
+               "VCS requirements (as git's url.<MIRROR>.insteadOf=PREFIX).", secret_url=True),
     OptionSpec("version", "ST2PKG_VERSION", "optstr", None,
-               "Package version; default: __version__ of the source."),
+               "Package version, used as given; default: the source's __version__ (PEP 440) "
+               "mapped to deb/rpm order, e.g. 3.9.0rc1 -> 3.9.0~rc1."),
     OptionSpec("release", "ST2PKG_RELEASE", "str", "1", "Package release number."),
     OptionSpec("debug_level", "DEBUG_LEVEL", "int", 0,
                "0 quiet, 1 show remote commands, 2 also stream their output."),
@@ -100,6 +104,7 @@ class Options:
     packages: tuple[str, ...]
     st2_giturl: str
     st2_gitrev: str
+    git_mirrors: tuple[str, ...]
     version: str | None
     release: str
     debug_level: int
@@ -146,11 +151,14 @@ def _parse(spec: OptionSpec, raw: Any, where: str) -> Any:
         if spec.kind in ("optstr", "optpath"):
             return None
         raise bad("must not be empty")
-    if spec.kind == "list":
+    if spec.kind in ("list", "rules"):
         items = raw.split(",") if isinstance(raw, str) else raw
         if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
-            raise bad(f"must be a list of names or a comma-separated string, got {raw!r}")
+            raise bad(f"must be a list of names or a comma-separated string, got "
+                      f"{redact_url(repr(raw))[:80]}")
         cleaned = tuple(i.strip() for i in items if i.strip())
+        if spec.kind == "rules":
+            return _rules(cleaned, bad)
         if not cleaned:
             raise bad("must name at least one item")
         return cleaned
@@ -184,6 +192,16 @@ def _parse(spec: OptionSpec, raw: Any, where: str) -> Any:
     if not text:
         raise bad("must not be empty")
     return text
+
+
+def _rules(items: tuple[str, ...], bad: Callable[[str], ConfigError]) -> tuple[str, ...]:
+    """``PREFIX=MIRROR`` items: both sides given."""
+    for item in items:
+        prefix, eq, target = item.partition("=")
+        if not (eq and prefix.strip() and target.strip()):
+            raise bad(f"item {redact_url(item)[:80]!r} is not PREFIX=MIRROR (e.g. "
+                      "https://github.com/StackStorm/=file:///srv/git/)")
+    return tuple("=".join(p.strip() for p in i.partition("=")[::2]) for i in items)
 
 
 def _read_config_file(path: Path) -> dict[str, Any]:
@@ -272,7 +290,7 @@ def options_table() -> str:
              "|---|---|---|---|"]
     for spec in OPTIONS:
         if isinstance(spec.default, tuple):
-            default = ",".join(spec.default)
+            default = ",".join(spec.default) or "(none)"
         elif spec.default is None:
             default = "(none)"
         else:

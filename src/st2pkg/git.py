@@ -35,20 +35,32 @@ def is_url(text: str) -> bool:
     return bool(_URL.match(text) or _SCP.match(text))
 
 
-def _env() -> dict[str, str]:
+def _env(rewrites: Sequence[str] = ()) -> dict[str, str]:
     env = dict(os.environ, GIT_TERMINAL_PROMPT="0", GIT_ASKPASS="/bin/false", LC_ALL="C")
     # Fail instead of waiting for a host-key or passphrase prompt nobody can answer.
     env.setdefault("GIT_SSH_COMMAND", "ssh -o BatchMode=yes")
+    # git_mirrors rules become url.<mirror>.insteadOf=<prefix> entries after the user's own
+    # config, passed in the environment: a mirror URL may carry credentials, argv is public.
+    count = int(env.get("GIT_CONFIG_COUNT", "0") or 0)
+    for rule in rewrites:
+        prefix, _, mirror_url = rule.partition("=")
+        env[f"GIT_CONFIG_KEY_{count}"] = f"url.{mirror_url}.insteadOf"
+        env[f"GIT_CONFIG_VALUE_{count}"] = prefix
+        count += 1
+    if rewrites:
+        env["GIT_CONFIG_COUNT"] = str(count)
     return env
 
 
 def run(args: Sequence[str], cwd: Path | None = None, what: str = "git",
         check: bool = True, timeout: float | None = _TIMEOUT,
-        secrets: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+        secrets: tuple[str, ...] = (),
+        rewrites: Sequence[str] = ()) -> subprocess.CompletedProcess[str]:
     """Run ``git *args``; on failure raise SourceError naming ``what`` with git's own words,
-    with URL credentials and ``secrets`` redacted. ``timeout`` None waits as long as git."""
+    with URL credentials and ``secrets`` redacted. ``timeout`` None waits as long as git.
+    ``rewrites`` are ``prefix=mirror`` URL rules (the ``git_mirrors`` option)."""
     try:
-        done = subprocess.run(["git", *args], cwd=cwd, env=_env(), capture_output=True,
+        done = subprocess.run(["git", *args], cwd=cwd, env=_env(rewrites), capture_output=True,
                               text=True, check=False, timeout=timeout)
     except FileNotFoundError as err:
         raise UnavailableError("git is not installed; install it (./bootstrap does)") from err
@@ -61,7 +73,8 @@ def run(args: Sequence[str], cwd: Path | None = None, what: str = "git",
     return done
 
 
-def mirror(url: str, cache: Path, timeout: float | None = _TIMEOUT) -> Path:
+def mirror(url: str, cache: Path, timeout: float | None = _TIMEOUT,
+           rewrites: Sequence[str] = ()) -> Path:
     """Fetch every branch and tag of ``url`` (and its default head) into a bare cached repo
     under ``cache/repos``."""
     what = redact_url(url)
@@ -75,8 +88,19 @@ def mirror(url: str, cache: Path, timeout: float | None = _TIMEOUT) -> Path:
         publish(tmp, path)
     run(["fetch", "--quiet", "--prune", "--force", "--no-write-fetch-head", url,
          "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*", f"+HEAD:{DEFAULT_HEAD}"],
-        cwd=path, what=what, timeout=timeout, secrets=(url,))
+        cwd=path, what=what, timeout=timeout, secrets=(url, *rewrites), rewrites=rewrites)
     return path
+
+
+def fetch_commit(repo: Path, url: str, ref: str | None,
+                 rewrites: Sequence[str] = ()) -> str | None:
+    """Fetch a commit no branch or tag points at (a pull request's head, say) by its sha;
+    its full sha, or None when ``ref`` is no sha or the remote does not have it."""
+    if ref is None or not _HEX.match(ref):
+        return None
+    run(["fetch", "--quiet", "--no-write-fetch-head", url, ref], cwd=repo, what=redact_url(url),
+        check=False, timeout=None, secrets=(url, *rewrites), rewrites=rewrites)
+    return resolve_ref(repo, ref)
 
 
 def resolve_ref(repo: Path, ref: str | None) -> str | None:

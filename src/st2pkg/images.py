@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -158,7 +159,8 @@ class Images:
 
     def _st2(self, distro: Distro, packages: list[Path], version: str, log: Log) -> Ensured:
         base = self.base(distro, log)
-        tag = f"{ST2_IMAGE}:{version}-{distro.name}"
+        # Package versions may hold ~ and + (3.10~~dev0...), which image tags may not.
+        tag = f"{ST2_IMAGE}:{re.sub(r'[^A-Za-z0-9_.-]', '-', version)}-{distro.name}"
         with tempfile.TemporaryDirectory() as tmp:
             context = Path(tmp)
             shutil.copy2(IMAGES_DIR / "st2" / "Dockerfile", context / "Dockerfile")

@@ -3,12 +3,15 @@ scripts on the build node, and by us for the few facts the host needs)."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, cast
 
-from .errors import ConfigError, suggest
+from .errors import ConfigError, SourceError, suggest
 from .images import context_hash
 
 SourceKind = Literal["tree", "pypi"]
@@ -67,6 +70,25 @@ def load(name: str, root: Path) -> Recipe:
         raise ConfigError(f"{env_file}: source_kind must be tree or pypi, not {kind!r}")
     return Recipe(name, root, cast(SourceKind, kind), values.get("default_version"),
                   values.get("venv", ""))
+
+
+# What scripts/requirements reads of an st2 source tree.
+REQUIREMENT_FILES = ("fixed-requirements.txt", "*/setup.py", "*/requirements.txt",
+                     "contrib/runners/*/setup.py", "contrib/runners/*/requirements.txt")
+
+
+def requirements(recipe: Recipe, version: str, build_root: Path) -> str:
+    """The recipe's requirement set as ``scripts/requirements`` prints it. It runs on this
+    host (it reads only the recipes and ``build_root``/src, the source's requirement files),
+    so the set and its VCS commits are known before any node starts."""
+    env = dict(os.environ, ST2PKG_BUILD_ROOT=str(build_root), ST2PKG_VERSION=version,
+               ST2PKG_PYTHON=sys.executable, LC_ALL="C")
+    done = subprocess.run(["bash", str(recipe.root / "scripts" / "requirements"), recipe.name],
+                          env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        said = done.stderr.strip().splitlines()[-1:] or ["no output"]
+        raise SourceError(f"package {recipe.name}: its requirements cannot be listed: {said[0]}")
+    return done.stdout
 
 
 def recipes_hash(root: Path) -> str:

@@ -3,7 +3,10 @@ exported as a tarball for the build node. URLs are redacted in every message."""
 
 from __future__ import annotations
 
+import fnmatch
 import re
+import tarfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +41,24 @@ class Source:
                               "set ST2PKG_VERSION")
         return match.group(1)
 
+    def commit_time(self) -> int:
+        """The commit's committer date (seconds since the epoch)."""
+        return int(self._git("show", "-s", "--format=%ct", self.commit).strip())
+
+    def export(self, dest: Path, patterns: Sequence[str]) -> Path:
+        """Unpack into ``dest`` the files of the commit whose paths match one of
+        ``patterns`` (``*`` stays within one directory level)."""
+        names = self._git("ls-tree", "-r", "--name-only", "-z", self.commit).split("\0")
+        chosen = [n for n in names if n and any(_matches(n, p) for p in patterns)]
+        dest.mkdir(parents=True, exist_ok=True)
+        if chosen:
+            tar = dest.with_name(dest.name + ".tar")
+            self._git("archive", "--format=tar", f"--output={tar}", self.commit, "--", *chosen)
+            with tarfile.open(tar) as archive:
+                archive.extractall(dest, filter="data")
+            tar.unlink()
+        return dest
+
     def archive(self, dest: Path) -> Path:
         """Write the commit's tree as a tar file (no .git) to ``dest``."""
         self._git("archive", "--format=tar", f"--output={dest}", self.commit)
@@ -45,6 +66,12 @@ class Source:
 
     def _git(self, *args: str) -> str:
         return _git(self.repo, self.url, *args)
+
+
+def _matches(name: str, pattern: str) -> bool:
+    parts, wanted = name.split("/"), pattern.split("/")
+    return len(parts) == len(wanted) and all(
+        fnmatch.fnmatchcase(part, want) for part, want in zip(parts, wanted, strict=True))
 
 
 def _git(repo: Path, url: str, *args: str, check: bool = True) -> str:
@@ -60,15 +87,15 @@ def _normalise(url: str) -> str:
     return str(Path(url).expanduser().resolve())
 
 
-def fetch(url: str, rev: str, cache_dir: Path) -> Source:
-    """Fetch ``url`` into the cache and resolve ``rev`` (branch, tag or sha) to a commit."""
+def fetch(url: str, rev: str, cache_dir: Path, rewrites: Sequence[str] = ()) -> Source:
+    """Fetch ``url`` into the cache and resolve ``rev`` (branch, tag or sha) to a commit.
+    ``rewrites`` are the ``git_mirrors`` option's ``prefix=mirror`` rules."""
     url = _normalise(url)
     # A large repository on a slow link: no time bound, as with a plain git clone.
-    repo = git.mirror(url, cache_dir / "sources", timeout=None)
+    repo = git.mirror(url, cache_dir / "sources", timeout=None, rewrites=rewrites)
     commit = _resolve(repo, url, rev)
     if commit is None and re.fullmatch(r"[0-9a-f]{7,40}", rev):
-        # a commit no branch or tag points at (e.g. a pull request's head)
-        _git(repo, url, "fetch", "--quiet", "--no-write-fetch-head", url, rev, check=False)
+        git.fetch_commit(repo, url, rev, rewrites)
         commit = _resolve(repo, url, rev)
     if commit is None:
         raise SourceError(f"ST2_GITREV {rev!r} is not a branch, tag or commit of "

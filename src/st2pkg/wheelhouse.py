@@ -1,7 +1,12 @@
 """The host-side wheelhouse: one directory of wheels per distro and Python ABI (never mixed
 across ABIs), plus a record of each requirement set known complete in it. A build node gets
 the wheelhouse uploaded and installs with --no-index; only an unseen requirement set makes the
-node fetch (with this host's pip settings), and only the new wheels come back."""
+node fetch (with this host's pip settings), and only the new wheels come back.
+
+A VCS requirement's wheel is built on the node from the tree the host uploads, and kept apart
+under ``vcs/<commit>/``: two commits of one project may carry the same version number, so
+they must never meet in one flat directory.
+"""
 
 from __future__ import annotations
 
@@ -14,11 +19,15 @@ from fabric import Connection
 from .distros import Distro
 from .images import Log, content_hash
 from .pipenv import ca_file, pip_env
-from .remote import get_files, put_tree, run
+from .remote import get_files, put_tar, put_tree, run
+from .vcs import Requirements, ResolvedVcs
 
 REMOTE = "/build/wheelhouse"
+# What build-venv installs: the requirement set as the node sees it (see install_text).
+REQUIREMENTS = "/build/requirements.txt"
 _TOOLS = "/build/pip-tools"
 _CA = "/build/pip-ca.pem"
+_VCS_SRC = "/build/vcs"
 
 
 class Wheelhouse:
@@ -30,13 +39,14 @@ class Wheelhouse:
         self.python = f"python{distro.python}"
         self._uploaded = False
 
-    def key(self, requirements: str) -> str:
-        """The cache key of a requirement set (its exact text)."""
-        return content_hash(requirements)
+    def key(self, requirements: Requirements) -> str:
+        """The cache key of a requirement set (its text, with each VCS commit)."""
+        return content_hash(requirements.key_text())
 
-    def complete(self, requirements: str) -> bool:
+    def complete(self, requirements: Requirements) -> bool:
         """Whether every wheel of this requirement set is already here."""
-        return (self.sets / self.key(requirements)).is_file()
+        return ((self.sets / self.key(requirements)).is_file()
+                and all(self._vcs_wheel(v) is not None for v in requirements.vcs))
 
     def upload(self, conn: Connection, log: Log) -> None:
         """Put the whole wheelhouse on the node at /build/wheelhouse (once per node)."""
@@ -48,12 +58,8 @@ class Wheelhouse:
         if any(self.dir.iterdir()):
             put_tree(conn, {".": self.dir}, REMOTE, log)
 
-    def fill(self, conn: Connection, requirements: str, log: Log) -> int:
+    def fill(self, conn: Connection, requirements: Requirements, log: Log) -> int:
         """Build the missing wheels on the node and bring them home; returns how many."""
-        reqs_remote = f"/build/requirements-{self.key(requirements)}.txt"
-        with tempfile.TemporaryDirectory() as tmp:
-            (Path(tmp) / "requirements.txt").write_text(requirements, encoding="utf-8")
-            conn.put(str(Path(tmp) / "requirements.txt"), reqs_remote)
         env = pip_env()
         ca = ca_file()
         if ca is not None:
@@ -63,26 +69,99 @@ class Wheelhouse:
         run(conn, f"test -x {_TOOLS}/bin/wheel || {{ {self.python} -m venv {_TOOLS} && "
             f"{_TOOLS}/bin/pip install --disable-pip-version-check -q --upgrade pip setuptools "
             f"wheel; }}", log, env=env, what="creating the pip tool venv")
+        built = sum(self._build_vcs(conn, v, env, log) for v in requirements.vcs
+                    if self._vcs_wheel(v) is None)
+        reqs_remote = f"/build/requirements-{self.key(requirements)}.txt"
+        _put_text(conn, self._fill_text(requirements), reqs_remote)
         run(conn, f"{_TOOLS}/bin/pip wheel --disable-pip-version-check --no-cache-dir "
             f"--wheel-dir {REMOTE} --find-links {REMOTE} -r {reqs_remote}", log, env=env,
             what="pip wheel")
-        listing = run(conn, f"ls -1 {REMOTE}", lambda _: None)
-        have = {p.name for p in self.dir.iterdir()}
-        new = sorted(n for n in listing.split() if n not in have)
-        if new:
-            staging = Path(tempfile.mkdtemp(dir=self.dir.parent, prefix=".incoming-"))
-            try:
-                get_files(conn, REMOTE, new, staging, log)
-                for path in staging.iterdir():
-                    os.replace(path, self.dir / path.name)
-            finally:
-                for leftover in staging.iterdir():
-                    leftover.unlink()
-                staging.rmdir()
+        # pip wheel copied the VCS wheels in beside the others: they live under vcs/ only.
+        copies = [self._vcs_name(v) for v in requirements.vcs]
+        if copies:
+            run(conn, "cd " + REMOTE + " && rm -f " + " ".join(copies), log)
+        new = self._bring_home(conn, REMOTE, self.dir, log)
         self.sets.mkdir(parents=True, exist_ok=True)
         marker = self.sets / self.key(requirements)
-        marker.write_text(requirements, encoding="utf-8")
-        log(f"wheelhouse {self.dir.name}: {len(new)} new wheels; requirement set "
+        marker.write_text(requirements.key_text(), encoding="utf-8")
+        log(f"wheelhouse {self.dir.name}: {new + built} new wheels; requirement set "
             f"{marker.name} complete")
+        return new + built
+
+    def install(self, conn: Connection, requirements: Requirements, log: Log) -> None:
+        """Put the requirement set build-venv installs at /build/requirements.txt."""
+        text = self.install_text(requirements)
+        log("requirements for build-venv:\n" + text)
+        _put_text(conn, text, REQUIREMENTS)
+
+    def install_text(self, requirements: Requirements) -> str:
+        """The set for ``pip install --no-index``: a VCS requirement becomes a pin on the
+        version its wheel has, found only in its own commit's directory."""
+        lines = list(requirements.plain)
+        for v in requirements.vcs:
+            version = self._vcs_name(v).split("-")[1]
+            extras = f"[{v.req.extras}]" if v.req.extras else ""
+            marker = f" ; {v.req.marker}" if v.req.marker else ""
+            lines += [f"--find-links {REMOTE}/vcs/{v.commit}",
+                      f"{v.req.name}{extras}=={version}{marker}"]
+        return "\n".join(lines) + "\n"
+
+    def _fill_text(self, requirements: Requirements) -> str:
+        """The set for ``pip wheel``: a VCS requirement is a direct reference to its wheel,
+        so the index can never offer another build of the same version."""
+        lines = list(requirements.plain)
+        for v in requirements.vcs:
+            extras = f"[{v.req.extras}]" if v.req.extras else ""
+            marker = f" ; {v.req.marker}" if v.req.marker else ""
+            lines.append(f"{v.req.name}{extras} @ file://{REMOTE}/vcs/{v.commit}/"
+                         f"{self._vcs_name(v)}{marker}")
+        return "\n".join(lines) + "\n"
+
+    def _vcs_wheel(self, vcs: ResolvedVcs) -> Path | None:
+        wheels = sorted((self.dir / "vcs" / vcs.commit).glob("*.whl"))
+        return wheels[0] if wheels else None
+
+    def _vcs_name(self, vcs: ResolvedVcs) -> str:
+        wheel = self._vcs_wheel(vcs)
+        assert wheel is not None, "a VCS requirement's wheel is built before it is named"
+        return wheel.name
+
+    def _build_vcs(self, conn: Connection, vcs: ResolvedVcs, env: dict[str, str],
+                   log: Log) -> int:
+        """Build one VCS requirement's wheel from the tree this host fetched."""
+        src = f"{_VCS_SRC}/{vcs.commit}"
+        wheels = f"{REMOTE}/vcs/{vcs.commit}"
+        log(f"{vcs.req.name}: {vcs.req.shown_url}@{vcs.req.ref or 'HEAD'} = {vcs.commit}")
+        with tempfile.TemporaryDirectory() as tmp:
+            put_tar(conn, vcs.archive(Path(tmp) / f"{vcs.commit}.tar"), src, log)
+        run(conn, f"rm -rf {wheels} && {_TOOLS}/bin/pip wheel --disable-pip-version-check "
+            f"--no-cache-dir --no-deps --find-links {REMOTE} --wheel-dir {wheels} {src}", log,
+            env=env, what=f"building {vcs.req.name} from {vcs.commit[:12]}")
+        return self._bring_home(conn, wheels, self.dir / "vcs" / vcs.commit, log)
+
+    def _bring_home(self, conn: Connection, remote: str, local: Path, log: Log) -> int:
+        """Fetch the wheels of ``remote`` that ``local`` lacks, each appearing whole."""
+        local.mkdir(parents=True, exist_ok=True)
+        listing = run(conn, f"cd {remote} && ls -1 -- *.whl *.tar.gz *.zip 2>/dev/null || :",
+                      lambda _: None)
+        have = {p.name for p in local.iterdir()}
+        new = sorted(n for n in listing.split() if n not in have)
+        if not new:
+            return 0
+        staging = Path(tempfile.mkdtemp(dir=self.dir.parent, prefix=".incoming-"))
+        try:
+            get_files(conn, remote, new, staging, log)
+            for path in staging.iterdir():
+                os.replace(path, local / path.name)
+        finally:
+            for leftover in staging.iterdir():
+                leftover.unlink()
+            staging.rmdir()
         return len(new)
 
+
+def _put_text(conn: Connection, text: str, remote: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "requirements.txt"
+        path.write_text(text, encoding="utf-8")
+        conn.put(str(path), remote)

@@ -9,7 +9,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from tests.fixtures.st2src import make_st2_repo
+from tests.fixtures.st2src import make_st2_repo, source_env
 from tests.support import Cli, deb_field, in_image, verify_sums
 
 pytestmark = pytest.mark.docker
@@ -51,7 +51,7 @@ def test_st2client_deb_rpm_manifest_then_cached(cli: Cli) -> None:
 
 def test_st2_bundle_from_fixture_then_source_change_reuses_wheelhouse(
         cli: Cli, st2_repo: Path) -> None:
-    env = {"ST2_GITURL": st2_repo.as_uri(), "ST2_GITREV": "master"}
+    env = {**source_env(st2_repo), "ST2_GITREV": "master"}
     cli("build", "--distro=bookworm", "--package=st2", "--no-rpm-check", extra_env=env)
     out = output_of(cli) / "bookworm"
     (deb,) = out.glob("st2_*.deb")

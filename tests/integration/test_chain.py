@@ -10,7 +10,7 @@ from pathlib import Path
 import docker
 import pytest
 from tests.fixtures.packs import build_world
-from tests.fixtures.st2src import make_st2_repo
+from tests.fixtures.st2src import make_st2_repo, source_env
 from tests.support import MB, Cli, copy_out, in_st2
 from tests.support import docker_run as run
 
@@ -21,7 +21,7 @@ def st2_image(cli: Cli, tmp_path_factory: pytest.TempPathFactory) -> str:
     """`invoke build` of the fixture st2 source, then `invoke st2image`: the versioned tag."""
     work = tmp_path_factory.mktemp("chain")
     repo = make_st2_repo(work / "src")
-    env = {"ST2_GITURL": repo.as_uri(), "ST2PKG_OUTPUT": str(work / "out")}
+    env = {**source_env(repo), "ST2PKG_OUTPUT": str(work / "out")}
     cli("build", "--distro=bookworm", "--package=st2", "--no-rpm-check", extra_env=env)
     made = cli("st2image", "--distro=bookworm", extra_env=env)
     match = re.search(r"^(st2pkg/st2:\S+-bookworm) .*also tagged st2pkg/st2:bookworm",

@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from tests.fixtures.st2src import make_st2_repo
+from tests.fixtures.st2src import make_st2_repo, source_env
 from tests.support import ROOT, Cli, run_containers, run_networks
 
 pytestmark = pytest.mark.docker
@@ -77,7 +77,7 @@ def test_pipeline_st2_fixture_runs_services_against_real_backends(
         cli: Cli, st2_repo: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     proc = cli("pipeline", "--distro=bookworm", "--package=st2", "--no-rpm-check",
-               f"--output={out}", extra_env={"ST2_GITURL": st2_repo.as_uri()})
+               f"--output={out}", extra_env=source_env(st2_repo))
     assert "bookworm: ok" in proc.stdout
     assert "(init systemd)" in proc.stdout or "(init plain)" in proc.stdout
     junit = out / "bookworm" / "reports" / "junit.xml"
@@ -97,7 +97,7 @@ def test_pipeline_st2_fixture_in_plain_mode(cli: Cli, st2_repo: Path, tmp_path: 
     """The documented fallback for runtimes where systemd cannot be PID 1, forced."""
     out = tmp_path / "out"
     proc = cli("pipeline", "--distro=bookworm", "--package=st2", "--no-rpm-check",
-               f"--output={out}", extra_env={"ST2_GITURL": st2_repo.as_uri(),
+               f"--output={out}", extra_env={**source_env(st2_repo),
                                               "ST2PKG_TEST_INIT": "plain"})
     assert "(init plain)" in proc.stdout
     summary = json.loads((out / "summary.json").read_text())
@@ -119,7 +119,7 @@ def test_a_service_that_exits_fails_exactly_that_service(cli: Cli, st2_repo: Pat
     out = tmp_path / "out"
     proc = cli("pipeline", "--distro=bookworm", "--package=st2", "--no-rpm-check", "--rm",
                f"--output={out}", check=False,
-               extra_env={"ST2_GITURL": st2_repo.as_uri(), "ST2PKG_RECIPES_DIR": str(recipes)})
+               extra_env={**source_env(st2_repo), "ST2PKG_RECIPES_DIR": str(recipes)})
     assert proc.returncode != 0
     assert "bookworm: FAILED" in proc.stdout
     assert "st2notifier" in proc.stdout  # the report carries the service's log tail
@@ -141,5 +141,5 @@ def test_pipeline_st2_fixture_trixie(cli: Cli, st2_repo: Path, tmp_path: Path) -
     # st2client 3.9.0 from PyPI cannot run on trixie's Python 3.13 (test_build says why);
     # the st2 bundle from source does, so trixie is verified with it.
     proc = cli("pipeline", "--distro=trixie", "--package=st2", "--no-rpm-check",
-               f"--output={tmp_path}", extra_env={"ST2_GITURL": st2_repo.as_uri()})
+               f"--output={tmp_path}", extra_env=source_env(st2_repo))
     assert "trixie: ok" in proc.stdout

@@ -4,13 +4,15 @@ through `invoke build` (Docker)."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-from tests.fixtures.st2src import make_st2_repo
+from tests.fixtures.st2src import make_st2_repo, source_env
 from tests.support import ROOT, Cli
 
 SCRIPTS = ROOT / "packaging" / "scripts"
@@ -24,6 +26,8 @@ def _rows(path: Path) -> list[str]:
 
 UNITS = _rows(ROOT / "packaging" / "st2" / "services")
 LINKS = _rows(ROOT / "packaging" / "st2" / "links")
+COMPONENTS = {"st2common", "st2actions", "st2api", "st2stream", "st2auth", "st2reactor",
+              "st2client"}
 
 
 def script(name: str, *args: str, root: Path | None = None,
@@ -57,7 +61,9 @@ def test_st2_requirements_are_pinned_sorted_and_stable(build_root: Path) -> None
     assert lines == sorted(lines)
     assert {"gunicorn==23.0.0", "pika==1.3.2", "pg8000==1.31.2", "redis==5.0.8",
             "pip", "setuptools", "wheel"} <= set(lines)
-    assert not [line for line in lines if line.startswith("st2")]
+    # Components are built from the tree, not listed; a VCS requirement is listed as written.
+    assert not [line for line in lines if line.split()[0] in COMPONENTS]
+    assert any(line.startswith("st2pkg-vcsdep @ git+") for line in lines)
     assert script("requirements", "st2", root=build_root).stdout == first.stdout
 
 
@@ -126,7 +132,7 @@ def test_build_bookworm_st2client_and_st2_debs(cli: Cli, tmp_path: Path) -> None
     repo = make_st2_repo(tmp_path)
     out = tmp_path / "out"
     cli("build", "--distro=bookworm", "--package=st2client,st2", f"--output={out}",
-        extra_env={"ST2_GITURL": repo.as_uri()})
+        extra_env=source_env(repo))
     debs = {p.name.split("_")[0]: p for p in (out / "bookworm").glob("*.deb")}
     assert set(debs) == {"st2", "st2client"}
 
@@ -144,4 +150,14 @@ def test_build_bookworm_st2client_and_st2_debs(cli: Cli, tmp_path: Path) -> None
     for unit in UNITS:
         assert f"./usr/lib/systemd/system/{unit}.service" in contents
     assert "./opt/stackstorm/st2/bin/python3.11" in contents
-    assert "Version: 3.9dev-1" in deb("-f", str(debs["st2"]))
+    # 3.9dev is PEP 440's 3.9.dev0: a snapshot from the fixture's commit date and sha.
+    assert re.search(r"^Version: 3\.9~~dev0\.20240101000000\.g[0-9a-f]{8}-1$",
+                     deb("-f", str(debs["st2"])), re.MULTILINE)
+    # The VCS requirement came from its mirror, and the manifest says which commit.
+    assert "site-packages/st2pkg_vcsdep/__init__.py" in contents
+    manifest = json.loads((out / "bookworm" / "manifest.json").read_text())
+    [st2_deb] = [a for a in manifest["artifacts"] if a["name"] == "st2" and a["kind"] == "package"]
+    [vcsdep] = st2_deb["vcs_requirements"]
+    assert (vcsdep["name"], vcsdep["url"], vcsdep["ref"]) == (
+        "st2pkg-vcsdep", "https://git.example.invalid/st2pkg/st2pkg-vcsdep.git", "main")
+    assert re.fullmatch(r"[0-9a-f]{40}", vcsdep["commit"])

@@ -124,3 +124,27 @@ def test_readme_option_table_matches_the_code() -> None:
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert render_readme(readme) == readme, "README option table is stale: run `invoke docs`"
+
+
+def test_git_mirrors_rules_from_env_and_config(catalog: Catalog, tmp_path: Path) -> None:
+    cfg = write(tmp_path, "git_mirrors: ['https://github.com/StackStorm/ = file:///srv/git/']\n")
+    opts = resolve(catalog, config_file=cfg, environ={}, cwd=tmp_path)
+    assert opts.git_mirrors == ("https://github.com/StackStorm/=file:///srv/git/",)
+    env = {"ST2PKG_GIT_MIRRORS": "https://a.invalid/=https://tok:s3cret@m.invalid/a/,"
+                                 "git@b.invalid:=file:///srv/b/"}
+    opts = resolve(catalog, config_file=write(tmp_path, ""), environ=env, cwd=tmp_path)
+    assert len(opts.git_mirrors) == 2
+    shown = {n: v for n, v, _ in opts.describe()}["git_mirrors"]
+    assert "s3cret" not in shown
+    assert resolve(catalog, config_file=write(tmp_path, ""), environ={},
+                   cwd=tmp_path).git_mirrors == ()
+
+
+@pytest.mark.parametrize("rule", ["https://github.com/StackStorm/", "=file:///srv/git/",
+                                  "https://github.com/StackStorm/="])
+def test_a_git_mirrors_rule_needs_both_sides(catalog: Catalog, tmp_path: Path,
+                                             rule: str) -> None:
+    with pytest.raises(ConfigError, match=r"ST2PKG_GIT_MIRRORS: option 'git_mirrors' item .* "
+                                          r"is not PREFIX=MIRROR"):
+        resolve(catalog, config_file=write(tmp_path, ""), environ={"ST2PKG_GIT_MIRRORS": rule},
+                cwd=tmp_path)

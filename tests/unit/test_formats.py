@@ -25,12 +25,14 @@ def test_spec_check_plan_follows_the_format() -> None:
     from st2pkg.build import plan_jobs
     from st2pkg.distros import Catalog
     from st2pkg.recipes import Recipe
+    from st2pkg.vcs import Requirements
 
+    reqs = {"st2client": Requirements(("st2client==3.9.0",))}
     recipe = Recipe("st2client", Path("."), "pypi", "3.9.0", "/opt/stackstorm/st2client")
     catalog = Catalog.load()
-    deb_jobs = plan_jobs(catalog.get("bookworm"), [recipe], {"st2client": "3.9.0"}, True)
+    deb_jobs = plan_jobs(catalog.get("bookworm"), [recipe], {"st2client": "3.9.0"}, reqs, True)
     assert [(j.format, j.kind) for j in deb_jobs] == [("deb", "package"), ("rpm", "rpm-check")]
-    rpm_jobs = plan_jobs(catalog.get("el9"), [recipe], {"st2client": "3.9.0"}, True)
+    rpm_jobs = plan_jobs(catalog.get("el9"), [recipe], {"st2client": "3.9.0"}, reqs, True)
     assert [(j.format, j.kind) for j in rpm_jobs] == [("rpm", "package")]
     assert [j.kind for j in plan_jobs(catalog.get("bookworm"), [recipe],
-                                      {"st2client": "3.9.0"}, False)] == ["package"]
+                                      {"st2client": "3.9.0"}, reqs, False)] == ["package"]

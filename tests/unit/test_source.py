@@ -75,3 +75,31 @@ def test_unreachable_url_never_prints_credentials(tmp_path: Path) -> None:
     assert "https://***@127.0.0.1:9/st2.git" in str(info.value)
     assert not any("t0psecret" in p.read_text(errors="ignore")
                    for p in (tmp_path / "cache").rglob("config"))
+
+
+def test_export_takes_only_matching_paths_one_level_per_star(repo: Path, tmp_path: Path) -> None:
+    source = fetch(repo.as_uri(), "feature", tmp_path / "cache")
+    dest = source.export(tmp_path / "out", ["*.txt", "*/setup.py", "st2common/*/__init__.py"])
+    found = sorted(str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file())
+    assert found == ["extra.txt", "st2common/st2common/__init__.py"]
+
+
+def test_commit_time_is_the_committer_date(repo: Path, tmp_path: Path) -> None:
+    source = fetch(repo.as_uri(), "master", tmp_path / "cache")
+    assert source.commit_time() == int(git(repo, "show", "-s", "--format=%ct", "master"))
+
+
+def test_requirements_are_listed_on_this_host_from_an_export(tmp_path: Path) -> None:
+    from tests.fixtures.st2src import make_st2_repo
+
+    from st2pkg import recipes
+    from st2pkg.paths import ROOT
+
+    source = fetch(str(make_st2_repo(tmp_path)), "master", tmp_path / "cache")
+    source.export(tmp_path / "root" / "src", recipes.REQUIREMENT_FILES)
+    text = recipes.requirements(recipes.load("st2", ROOT / "packaging"), "1", tmp_path / "root")
+    lines = text.splitlines()
+    assert "pika==1.3.2" in lines
+    assert lines == sorted(lines)
+    with pytest.raises(SourceError, match=r"requirements cannot be listed: .*not an st2 source"):
+        recipes.requirements(recipes.load("st2", ROOT / "packaging"), "1", tmp_path / "empty")
