@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import unquote
 
 from .errors import SourceError, UnavailableError
 from .redact import redact_text, redact_url
@@ -35,21 +36,49 @@ def is_url(text: str) -> bool:
     return bool(_URL.match(text) or _SCP.match(text))
 
 
-def _env(rewrites: Sequence[str] = ()) -> dict[str, str]:
+# Credentials inside an http(s) URL: user, optional password (or a bare token as user).
+_USERINFO = re.compile(r"^(?P<scheme>https?://|file://)(?P<user>[^/@:\s]*)"
+                       r"(?::(?P<password>[^/@\s]*))?@(?P<rest>.*)$", re.IGNORECASE)
+# Answers git's credential requests from the environment, so no secret is ever in an argv.
+_HELPER = ('!f() { test "$1" = get || exit 0; printf "username=%s\\npassword=%s\\n" '
+           '"$ST2PKG_GIT_USERNAME" "$ST2PKG_GIT_PASSWORD"; }; f')
+
+
+def _env(rewrites: Sequence[str] = (), credentials: tuple[str, str] | None = None
+         ) -> dict[str, str]:
     env = dict(os.environ, GIT_TERMINAL_PROMPT="0", GIT_ASKPASS="/bin/false", LC_ALL="C")
     # Fail instead of waiting for a host-key or passphrase prompt nobody can answer.
     env.setdefault("GIT_SSH_COMMAND", "ssh -o BatchMode=yes")
-    # git_mirrors rules become url.<mirror>.insteadOf=<prefix> entries after the user's own
-    # config, passed in the environment: a mirror URL may carry credentials, argv is public.
+    # Extra config goes in the environment, after the user's own: argv is public (ps).
+    # git_mirrors rules become url.<mirror>.insteadOf=<prefix>; a URL's credentials are
+    # answered by _HELPER alone (the empty value resets the user's helpers for this call).
+    config = [(f"url.{rule.partition('=')[2]}.insteadOf", rule.partition("=")[0])
+              for rule in rewrites]
+    if credentials is not None:
+        config += [("credential.helper", ""), ("credential.helper", _HELPER)]
+        env["ST2PKG_GIT_USERNAME"], env["ST2PKG_GIT_PASSWORD"] = credentials
     count = int(env.get("GIT_CONFIG_COUNT", "0") or 0)
-    for rule in rewrites:
-        prefix, _, mirror_url = rule.partition("=")
-        env[f"GIT_CONFIG_KEY_{count}"] = f"url.{mirror_url}.insteadOf"
-        env[f"GIT_CONFIG_VALUE_{count}"] = prefix
+    for key, value in config:
+        env[f"GIT_CONFIG_KEY_{count}"], env[f"GIT_CONFIG_VALUE_{count}"] = key, value
         count += 1
-    if rewrites:
+    if config:
         env["GIT_CONFIG_COUNT"] = str(count)
     return env
+
+
+def _without_credentials(args: Sequence[str]) -> tuple[list[str], tuple[str, str] | None]:
+    """``args`` with the userinfo of a URL taken out, and the (user, password) it held."""
+    out: list[str] = []
+    credentials = None
+    for arg in args:
+        match = _USERINFO.match(arg)
+        if match is None:
+            out.append(arg)
+            continue
+        out.append(match["scheme"] + match["rest"])
+        if match["scheme"].lower() != "file://":
+            credentials = (unquote(match["user"]), unquote(match["password"] or ""))
+    return out, credentials
 
 
 def run(args: Sequence[str], cwd: Path | None = None, what: str = "git",
@@ -58,10 +87,12 @@ def run(args: Sequence[str], cwd: Path | None = None, what: str = "git",
         rewrites: Sequence[str] = ()) -> subprocess.CompletedProcess[str]:
     """Run ``git *args``; on failure raise SourceError naming ``what`` with git's own words,
     with URL credentials and ``secrets`` redacted. ``timeout`` None waits as long as git.
-    ``rewrites`` are ``prefix=mirror`` URL rules (the ``git_mirrors`` option)."""
+    ``rewrites`` are ``prefix=mirror`` URL rules (the ``git_mirrors`` option). Credentials in
+    a URL argument reach git through its credential mechanism, never its argv."""
+    argv, credentials = _without_credentials(args)
     try:
-        done = subprocess.run(["git", *args], cwd=cwd, env=_env(rewrites), capture_output=True,
-                              text=True, check=False, timeout=timeout)
+        done = subprocess.run(["git", *argv], cwd=cwd, env=_env(rewrites, credentials),
+                              capture_output=True, text=True, check=False, timeout=timeout)
     except FileNotFoundError as err:
         raise UnavailableError("git is not installed; install it (./bootstrap does)") from err
     except subprocess.TimeoutExpired as err:
