@@ -113,13 +113,21 @@ def mirror(url: str, cache: Path, timeout: float | None = _TIMEOUT,
     root.mkdir(parents=True, exist_ok=True)
     # Keyed by the redacted URL: the same repository with another token shares one mirror.
     path = root / (hashlib.sha256(what.encode()).hexdigest()[:32] + ".git")
-    if not path.exists():
-        tmp = Path(tempfile.mkdtemp(dir=root, prefix=".tmp-"))
+    fetch = ["fetch", "--quiet", "--prune", "--force", "--no-write-fetch-head", url,
+             "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*", f"+HEAD:{DEFAULT_HEAD}"]
+    secrets = (url, *rewrites)
+    if path.exists():
+        run(fetch, cwd=path, what=what, timeout=timeout, secrets=secrets, rewrites=rewrites)
+        return path
+    # A first fetch fills a scratch repository: a URL that fails leaves no mirror behind.
+    tmp = Path(tempfile.mkdtemp(dir=root, prefix=".tmp-"))
+    try:
         run(["init", "--quiet", "--bare", str(tmp)], what=what)
-        publish(tmp, path)
-    run(["fetch", "--quiet", "--prune", "--force", "--no-write-fetch-head", url,
-         "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*", f"+HEAD:{DEFAULT_HEAD}"],
-        cwd=path, what=what, timeout=timeout, secrets=(url, *rewrites), rewrites=rewrites)
+        run(fetch, cwd=tmp, what=what, timeout=timeout, secrets=secrets, rewrites=rewrites)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    publish(tmp, path)
     return path
 
 

@@ -99,3 +99,11 @@ def test_wrong_credentials_fail_without_printing_them(served: str, tmp_path: Pat
     with pytest.raises(git.SourceError) as info:
         git.mirror(wrong, tmp_path / "cache")
     assert "wrong-pass-77" not in str(info.value)
+
+
+def test_a_url_that_cannot_be_fetched_leaves_no_mirror(served: str, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
+    with pytest.raises(git.SourceError):
+        git.mirror(served.replace(SECRET, "wrong"), tmp_path / "cache")
+    assert list((tmp_path / "cache" / "repos").iterdir()) == []
