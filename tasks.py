@@ -15,6 +15,13 @@ from st2pkg import app
 from st2pkg.errors import St2PkgError
 
 F = TypeVar("F", bound=Callable[..., Any])
+# An error line never grows past this, whatever value it quotes.
+_LINE = 400
+
+
+def _bounded(message: str) -> str:
+    return "\n".join(line if len(line) <= _LINE else line[:_LINE] + "...(cut)"
+                     for line in message.splitlines())
 
 
 def _exits(fn: F) -> F:
@@ -25,7 +32,7 @@ def _exits(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except St2PkgError as err:
-            raise Exit(f"error: {err}", code=err.exit_code) from err
+            raise Exit(_bounded(f"error: {err}"), code=err.exit_code) from err
 
     return wrapper  # type: ignore[return-value]
 

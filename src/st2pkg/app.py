@@ -58,9 +58,15 @@ class Session:
 
 
 def load(config: str | None, **cli: object) -> Session:
-    """Load the catalog and resolve options for one task invocation."""
+    """Load the catalog and resolve options for one task invocation; every option and the
+    packages it names are checked here, before anything is written or started."""
     catalog = Catalog.load()
-    return Session(catalog, resolve(catalog, cli=cli, config_file=config))
+    opts = resolve(catalog, cli=cli, config_file=config)
+    for name in opts.packages:
+        recipes.load(name, opts.recipes_dir)
+    if opts.config_file is not None and not opts.config_keys:
+        print(f"note: config file {opts.config_file} sets no option", file=sys.stderr)
+    return Session(catalog, opts)
 
 
 def show_config(config: str | None, distros: str | None = None) -> None:
@@ -218,8 +224,9 @@ class BuildPlan:
 def _plan(session: Session) -> BuildPlan:
     opts = session.opts
     chosen = [recipes.load(name, opts.recipes_dir) for name in opts.packages]
-    _check_provisionable(session, opts.distros)
+    # The source first: a bad URL or revision is bad input, whatever this machine can run.
     source = _source(opts, chosen)
+    _check_provisionable(session, opts.distros)
     versions = _versions(chosen, opts, source)
     reqs = {r.name: _requirements(opts, r, versions[r.name], source) for r in chosen}
     return BuildPlan(chosen, source, versions, reqs, compose.find(opts.compose),
@@ -457,6 +464,7 @@ def packs_build(config: str | None, spec: str, indexes: Sequence[str],
                           "a file; give the path of a static busybox binary, or unset it "
                           "to fetch Debian's busybox-static")
     tags = pack_commands.build(Path(spec), session.opts.pack_indexes, session.opts.cache_dir,
+                               session.opts.output / "packs",
                                skip_dependencies=skip_dependencies, busybox=busybox,
                                log=lambda line: print(redact_text(line), file=sys.stderr))
     for tag in tags:

@@ -7,11 +7,13 @@ validation all read that declaration. Resolved options are a frozen ``Options``.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from . import git
 from .distros import Catalog
 from .errors import ConfigError, suggest
 from .paths import ROOT
@@ -35,13 +37,29 @@ class OptionSpec:
     help: str
     choices: tuple[str, ...] = ()
     secret_url: bool = False
+    # int options: the largest value allowed; str options: what a value must match, and how
+    # to say it.
+    maximum: int | None = None
+    pattern: str | None = None
+    pattern_help: str = ""
+    # list options of names: spaces separate items too (the historical ST2_PACKAGES form)
+    words: bool = False
 
+
+# What dpkg and rpm both accept in a version or release (and what no shell reads twice).
+_PACKAGE_VERSION = r"[0-9][A-Za-z0-9.+~]*"
+# Lists are comma-separated; lists of names may be space-separated too.
+_WORD_SEPARATORS = re.compile(r"[,\s]+")
+# Longest piece of a bad value an error message quotes.
+_SHOWN = 60
 
 OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec("distros", "ST2PKG_DISTROS", "list", ("bookworm",),
-               "Distros to work on: names from distros/, comma-separated, or 'all'."),
+               "Distros to work on: names from distros/, comma-separated, or 'all'.",
+               words=True),
     OptionSpec("packages", "ST2_PACKAGES", "list", ("st2",),
-               "Packages to build: recipes under packaging/, comma-separated."),
+               "Packages to build: recipes under packaging/, comma- or space-separated.",
+               words=True),
     OptionSpec("st2_giturl", "ST2_GITURL", "str", "https://github.com/StackStorm/st2",
                "st2 source: https/ssh git URL, file:// URL or local path.", secret_url=True),
     OptionSpec("st2_gitrev", "ST2_GITREV", "str", "master",
@@ -51,10 +69,13 @@ OPTIONS: tuple[OptionSpec, ...] = (
                "VCS requirements (as git's url.<MIRROR>.insteadOf=PREFIX).", secret_url=True),
     OptionSpec("version", "ST2PKG_VERSION", "optstr", None,
                "Package version, used as given; default: the source's __version__ (PEP 440) "
-               "mapped to deb/rpm order, e.g. 3.9.0rc1 -> 3.9.0~rc1."),
-    OptionSpec("release", "ST2PKG_RELEASE", "str", "1", "Package release number."),
+               "mapped to deb/rpm order, e.g. 3.9.0rc1 -> 3.9.0~rc1.", pattern=_PACKAGE_VERSION,
+               pattern_help="a package version: a digit first, then letters, digits, . + ~"),
+    OptionSpec("release", "ST2PKG_RELEASE", "str", "1", "Package release number.",
+               pattern=_PACKAGE_VERSION,
+               pattern_help="a release: a digit first, then letters, digits, . + ~ (e.g. 2)"),
     OptionSpec("debug_level", "DEBUG_LEVEL", "int", 0,
-               "0 quiet, 1 show remote commands, 2 also stream their output."),
+               "0 quiet, 1 show remote commands, 2 also stream their output.", maximum=2),
     OptionSpec("jobs", "ST2PKG_JOBS", "int", 0,
                "Distros worked on at once; 0 means one per CPU core."),
     OptionSpec("output", "ST2PKG_OUTPUT", "path", "build",
@@ -124,6 +145,8 @@ class Options:
     mongodb_image: str
     config_file: Path | None = None
     sources: Mapping[str, Source] = field(default_factory=dict, compare=False)
+    # The options the config file sets (whether or not something overrides them).
+    config_keys: tuple[str, ...] = ()
 
     def describe(self) -> list[tuple[str, str, str]]:
         """(name, printable value, source) rows, credentials redacted."""
@@ -147,15 +170,20 @@ def _parse(spec: OptionSpec, raw: Any, where: str) -> Any:
     def bad(what: str) -> ConfigError:
         return ConfigError(f"{where}: option '{spec.name}' {what}")
 
+    def shown(value: Any) -> str:
+        text = redact_url(repr(value))
+        return text if len(text) <= _SHOWN else text[:_SHOWN] + "...(cut)"
+
     if raw is None:
         if spec.kind in ("optstr", "optpath"):
             return None
         raise bad("must not be empty")
     if spec.kind in ("list", "rules"):
-        items = raw.split(",") if isinstance(raw, str) else raw
+        items = raw
+        if isinstance(raw, str):
+            items = _WORD_SEPARATORS.split(raw) if spec.words else raw.split(",")
         if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
-            raise bad(f"must be a list of names or a comma-separated string, got "
-                      f"{redact_url(repr(raw))[:80]}")
+            raise bad(f"must be a list of names or a comma-separated string, got {shown(raw)}")
         cleaned = tuple(i.strip() for i in items if i.strip())
         if spec.kind == "rules":
             return _rules(cleaned, bad)
@@ -168,23 +196,26 @@ def _parse(spec: OptionSpec, raw: Any, where: str) -> Any:
         text = str(raw).strip().lower()
         if text in _TRUE | _FALSE:
             return text in _TRUE
-        raise bad(f"must be true or false (1/0, yes/no, on/off), got {raw!r}")
+        raise bad(f"must be true or false (1/0, yes/no, on/off), got {shown(raw)}")
     if spec.kind == "int":
         if isinstance(raw, bool):
-            raise bad(f"must be a whole number, got {raw!r}")
+            raise bad(f"must be a whole number, got {shown(raw)}")
         try:
             value = int(raw)
         except (TypeError, ValueError) as err:
-            raise bad(f"must be a whole number, got {raw!r}") from err
-        if value < 0:
-            raise bad(f"must be 0 or more, got {value}")
+            raise bad(f"must be a whole number, got {shown(raw)}") from err
+        if value < 0 or (spec.maximum is not None and value > spec.maximum):
+            top = f" and at most {spec.maximum}" if spec.maximum is not None else ""
+            raise bad(f"must be 0 or more{top}, got {value}")
         return value
     if not isinstance(raw, str | int | float) or isinstance(raw, bool):
-        raise bad(f"must be a string, got {raw!r}")
+        raise bad(f"must be a string, got {shown(raw)}")
     text = str(raw).strip()
+    if spec.pattern and text and not re.fullmatch(spec.pattern, text):
+        raise bad(f"must be {spec.pattern_help}, got {shown(text)}")
     if spec.kind == "choice" and text not in spec.choices:
         allowed = ", ".join(spec.choices)
-        raise bad(f"is {text!r}; allowed: {allowed}{suggest(text, spec.choices)}")
+        raise bad(f"is {shown(text)}; allowed: {allowed}{suggest(text, spec.choices)}")
     if spec.kind in ("optstr", "optpath"):
         return text or None
     if spec.kind == "path":
@@ -199,7 +230,7 @@ def _rules(items: tuple[str, ...], bad: Callable[[str], ConfigError]) -> tuple[s
     for item in items:
         prefix, eq, target = item.partition("=")
         if not (eq and prefix.strip() and target.strip()):
-            raise bad(f"item {redact_url(item)[:80]!r} is not PREFIX=MIRROR (e.g. "
+            raise bad(f"item {redact_url(item)[:_SHOWN]!r} is not PREFIX=MIRROR (e.g. "
                       "https://github.com/StackStorm/=file:///srv/git/)")
     return tuple("=".join(p.strip() for p in i.partition("=")[::2]) for i in items)
 
@@ -271,7 +302,31 @@ def resolve(
     for spec in OPTIONS:
         if spec.kind in ("path", "optpath") and values[spec.name] is not None:
             values[spec.name] = (cwd / Path(values[spec.name]).expanduser()).resolve()
-    return Options(**values, config_file=path, sources=sources)
+        where = _place(spec, sources[spec.name], path)
+        if spec.kind == "path" and values[spec.name].exists() and \
+                not values[spec.name].is_dir():
+            raise ConfigError(f"{where}: option '{spec.name}' names {values[spec.name]}, which "
+                              "is not a directory; give a directory (made if missing)")
+    _check_giturl(values["st2_giturl"], _place(SPECS["st2_giturl"], sources["st2_giturl"],
+                                               path), cwd)
+    return Options(**values, config_file=path, sources=sources,
+                   config_keys=tuple(str(k) for k in from_file))
+
+
+def _place(spec: OptionSpec, source: Source, path: Path | None) -> str:
+    """Where an option's value came from, as an error message names it."""
+    return {"default": "built-in default", "config": f"{path}",
+            "env": f"environment {spec.env}", "cli": "command line"}[source]
+
+
+def _check_giturl(url: str, where: str, cwd: Path) -> None:
+    """A git URL of a scheme git fetches from, or a local directory."""
+    if git.is_url(url) or (cwd / Path(url).expanduser()).is_dir():
+        return
+    shown = redact_url(url)[:_SHOWN]
+    raise ConfigError(f"{where}: option 'st2_giturl' is {shown!r}, neither a git URL (https://, "
+                      "ssh://, git://, file://, user@host:path) nor an existing directory; "
+                      "give the st2 repository's URL or path")
 
 
 def _where(source: Source) -> str:

@@ -18,7 +18,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from .errors import SourceError, UnavailableError
-from .redact import redact_text, redact_url
+from .redact import redact_text, redact_url, secrets_of
 
 _URL = re.compile(r"^(?:https?|ssh|git|git\+ssh|ssh\+git|file)://", re.IGNORECASE)
 # scp-like git address: user@host:path (no scheme)
@@ -115,7 +115,7 @@ def mirror(url: str, cache: Path, timeout: float | None = _TIMEOUT,
     path = root / (hashlib.sha256(what.encode()).hexdigest()[:32] + ".git")
     fetch = ["fetch", "--quiet", "--prune", "--force", "--no-write-fetch-head", url,
              "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*", f"+HEAD:{DEFAULT_HEAD}"]
-    secrets = (url, *rewrites)
+    secrets = secrets_of(url, *rewrites)
     if path.exists():
         run(fetch, cwd=path, what=what, timeout=timeout, secrets=secrets, rewrites=rewrites)
         return path
@@ -138,7 +138,7 @@ def fetch_commit(repo: Path, url: str, ref: str | None,
     if ref is None or not _HEX.match(ref):
         return None
     run(["fetch", "--quiet", "--no-write-fetch-head", url, ref], cwd=repo, what=redact_url(url),
-        check=False, timeout=None, secrets=(url, *rewrites), rewrites=rewrites)
+        check=False, timeout=None, secrets=secrets_of(url, *rewrites), rewrites=rewrites)
     return resolve_ref(repo, ref)
 
 

@@ -20,3 +20,18 @@ def redact_text(text: str, secrets: tuple[str, ...] = ()) -> str:
         if secret:
             text = text.replace(secret, "***")
     return text
+
+
+def secrets_of(*urls: str) -> tuple[str, ...]:
+    """The credential strings inside ``urls`` (userinfo parts), for ``redact_text``: the rest
+    of a URL is worth showing in a message."""
+    found: list[str] = []
+    for url in urls:
+        for match in _USERINFO.finditer(url):
+            user, _, password = match.group("userinfo").partition(":")
+            # A bare userinfo is an https token; ssh's "git@" names no secret.
+            secret = password or (user if match.group("scheme").lower().startswith("http")
+                                  else "")
+            if secret:
+                found.append(secret)
+    return tuple(found)

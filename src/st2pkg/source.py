@@ -12,7 +12,7 @@ from pathlib import Path
 
 from . import git
 from .errors import SourceError
-from .redact import redact_url
+from .redact import redact_url, secrets_of
 
 _VERSION = re.compile(r"""^__version__\s*=\s*["']([^"']+)["']""", re.M)
 VERSION_FILE = "st2common/st2common/__init__.py"
@@ -75,8 +75,8 @@ def _matches(name: str, pattern: str) -> bool:
 
 
 def _git(repo: Path, url: str, *args: str, check: bool = True) -> str:
-    done = git.run(args, cwd=repo, what=redact_url(url), check=check, timeout=None,
-                   secrets=(url,))
+    done = git.run(args, cwd=repo, what=f"ST2_GITURL {redact_url(url)}", check=check,
+                   timeout=None, secrets=secrets_of(url))
     return done.stdout if done.returncode == 0 else ""
 
 
@@ -92,7 +92,11 @@ def fetch(url: str, rev: str, cache_dir: Path, rewrites: Sequence[str] = ()) -> 
     ``rewrites`` are the ``git_mirrors`` option's ``prefix=mirror`` rules."""
     url = _normalise(url)
     # A large repository on a slow link: no time bound, as with a plain git clone.
-    repo = git.mirror(url, cache_dir / "sources", timeout=None, rewrites=rewrites)
+    try:
+        repo = git.mirror(url, cache_dir / "sources", timeout=None, rewrites=rewrites)
+    except SourceError as err:
+        raise SourceError(f"ST2_GITURL: {err}; check the URL (or path) and your access to it"
+                          ) from err
     commit = _resolve(repo, url, rev)
     if commit is None and re.fullmatch(r"[0-9a-f]{7,40}", rev):
         git.fetch_commit(repo, url, rev, rewrites)

@@ -20,3 +20,10 @@ def test_redact_text_in_error_output() -> None:
     text = "fatal: could not read from 'https://u:hunter2@example.org/x' (token hunter2)"
     out = redact_text(text, secrets=("hunter2",))
     assert "hunter2" not in out
+
+
+def test_secrets_of_urls_are_the_credentials_only() -> None:
+    from st2pkg.redact import secrets_of
+
+    assert secrets_of("https://user:pw1@h.invalid/a", "https://tok9@h.invalid/b",
+                      "ssh://git@h.invalid/c", "file:///srv/git") == ("pw1", "tok9")
