@@ -108,9 +108,10 @@ def write_ssh_config(state: RunState, nodes: dict[str, int]) -> Path:
     for name, port in sorted(ports.items()):
         _, public = state.host_key(name)
         lines.append(f"[{HOST}]:{port} {' '.join(public.split()[:2])}")
+        # Paths are quoted: a state dir may have spaces in its path.
         blocks.append(f"Host {name}\n  HostName {HOST}\n  Port {port}\n  User root\n"
-                      f"  IdentityFile {state.client_key}\n  IdentitiesOnly yes\n"
-                      f"  UserKnownHostsFile {known}\n  StrictHostKeyChecking yes\n"
+                      f'  IdentityFile "{state.client_key}"\n  IdentitiesOnly yes\n'
+                      f'  UserKnownHostsFile "{known}"\n  StrictHostKeyChecking yes\n'
                       f"  GlobalKnownHostsFile /dev/null\n  LogLevel ERROR\n")
     known.write_text("\n".join(lines) + "\n")
     config.write_text("\n".join(blocks))
