@@ -13,8 +13,10 @@ from typing import Any
 
 import docker
 import docker.errors
+import requests
 
 from .errors import StageError, UnavailableError
+from .retry import retrying
 
 LABEL = "st2pkg.run"
 
@@ -45,6 +47,13 @@ def _tar(files: Mapping[str, FileEntry]) -> bytes:
     return buf.getvalue()
 
 
+def _transient(error: BaseException) -> bool:
+    """A registry or engine hiccup (5xx, dropped connection), not a missing image."""
+    if isinstance(error, docker.errors.APIError):
+        return error.status_code is not None and error.status_code >= 500
+    return isinstance(error, requests.exceptions.ConnectionError)
+
+
 class Docker:
     """A connected Docker engine."""
 
@@ -71,12 +80,16 @@ class Docker:
             return None
 
     def pull(self, ref: str) -> str:
-        """Pull ``ref`` from its registry; UnavailableError with the engine's reason."""
+        """Pull ``ref`` from its registry (transient failures retried); UnavailableError with
+        the engine's reason."""
         try:
-            return str(self.client.images.pull(ref).id)
+            return retrying(lambda: str(self.client.images.pull(ref).id), what=f"pulling {ref}",
+                            transient=_transient)
         except docker.errors.APIError as err:
             reason = str(err.explanation or err).splitlines()[0]
             raise UnavailableError(f"cannot pull {ref}: {reason}") from err
+        except requests.exceptions.ConnectionError as err:
+            raise UnavailableError(f"cannot pull {ref}: the engine did not answer ({err})") from err
 
     def can_pull(self, ref: str) -> bool:
         """Whether the registry of ``ref`` answers for it (asks for the manifest only)."""

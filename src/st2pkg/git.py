@@ -19,6 +19,7 @@ from urllib.parse import unquote
 
 from .errors import SourceError, UnavailableError
 from .redact import redact_text, redact_url, secrets_of
+from .retry import retrying
 
 _URL = re.compile(r"^(?:https?|ssh|git|git\+ssh|ssh\+git|file)://", re.IGNORECASE)
 # scp-like git address: user@host:path (no scheme)
@@ -104,6 +105,17 @@ def run(args: Sequence[str], cwd: Path | None = None, what: str = "git",
     return done
 
 
+# What git says when the network, not the request, failed: worth another try.
+_TRANSIENT = re.compile(r"could not resolve host|timed out|connection (?:refused|reset)|"
+                        r"early eof|rpc failed|hung up unexpectedly|gave no result|"
+                        r"\b5\d\d\b|temporary failure|network is unreachable", re.IGNORECASE)
+
+
+def transient(error: BaseException) -> bool:
+    """Whether a git failure was the network's (retry) rather than the request's."""
+    return isinstance(error, SourceError) and bool(_TRANSIENT.search(str(error)))
+
+
 def mirror(url: str, cache: Path, timeout: float | None = _TIMEOUT,
            rewrites: Sequence[str] = ()) -> Path:
     """Fetch every branch and tag of ``url`` (and its default head) into a bare cached repo
@@ -116,14 +128,19 @@ def mirror(url: str, cache: Path, timeout: float | None = _TIMEOUT,
     fetch = ["fetch", "--quiet", "--prune", "--force", "--no-write-fetch-head", url,
              "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*", f"+HEAD:{DEFAULT_HEAD}"]
     secrets = secrets_of(url, *rewrites)
+
+    def fetch_into(repo: Path) -> None:
+        retrying(lambda: run(fetch, cwd=repo, what=what, timeout=timeout, secrets=secrets,
+                             rewrites=rewrites), what=f"fetching {what}", transient=transient)
+
     if path.exists():
-        run(fetch, cwd=path, what=what, timeout=timeout, secrets=secrets, rewrites=rewrites)
+        fetch_into(path)
         return path
     # A first fetch fills a scratch repository: a URL that fails leaves no mirror behind.
     tmp = Path(tempfile.mkdtemp(dir=root, prefix=".tmp-"))
     try:
         run(["init", "--quiet", "--bare", str(tmp)], what=what)
-        run(fetch, cwd=tmp, what=what, timeout=timeout, secrets=secrets, rewrites=rewrites)
+        fetch_into(tmp)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -1,6 +1,6 @@
-"""A URL's credentials reach git through its credential mechanism, never through an argv
-that any local user can read in the process table. Judged against a real (dumb) HTTP git
-server on 127.0.0.1 that demands Basic auth."""
+"""git against a real (dumb) HTTP git server on 127.0.0.1: a URL's credentials reach git
+through its credential mechanism, never an argv that any local user can read in the process
+table; transient failures (5xx) are retried, permanent ones (404) are not."""
 
 from __future__ import annotations
 
@@ -13,18 +13,26 @@ from collections.abc import Iterator
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
-from st2pkg import git
+from st2pkg import git, retry
 
 SECRET = "s3cret-token-1b9c"
 
 
 class _AuthHandler(SimpleHTTPRequestHandler):
-    """Serves a directory to user 'ci' with password SECRET; slow, so a fetch lasts."""
+    """Serves a directory to user 'ci' with password SECRET; slow, so a fetch lasts. The
+    first ``failures`` requests get a 503."""
+
+    failures: ClassVar[list[int]] = [0]
 
     def do_GET(self) -> None:
+        if self.failures[0] > 0:
+            self.failures[0] -= 1
+            self.send_error(503)
+            return
         want = "Basic " + base64.b64encode(f"ci:{SECRET}".encode()).decode()
         if self.headers.get("Authorization") != want:
             self.send_response(401)
@@ -107,3 +115,42 @@ def test_a_url_that_cannot_be_fetched_leaves_no_mirror(served: str, tmp_path: Pa
     with pytest.raises(git.SourceError):
         git.mirror(served.replace(SECRET, "wrong"), tmp_path / "cache")
     assert list((tmp_path / "cache" / "repos").iterdir()) == []
+
+
+def test_a_transient_failure_is_retried_and_logged(
+        served: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
+    monkeypatch.setattr(retry, "WAIT", 0.01)
+    monkeypatch.setattr(_AuthHandler, "failures", [2])
+    repo = git.mirror(served, tmp_path / "cache")
+    assert git.resolve_ref(repo, "main") is not None
+    err = capsys.readouterr().err
+    assert "attempt 1 of 4 failed" in err
+    assert "attempt 2 of 4 failed" in err
+    assert "attempt 3" not in err
+    assert SECRET not in err
+
+
+def test_a_permanent_failure_is_not_retried(served: str, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
+    monkeypatch.setattr(retry, "WAIT", 0.01)
+    with pytest.raises(git.SourceError, match="not found"):
+        git.mirror(served.replace("repo.git", "missing.git"), tmp_path / "cache")
+    assert "retrying" not in capsys.readouterr().err
+
+
+def test_retries_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(retry, "WAIT", 0.01)
+    calls: list[int] = []
+
+    def always() -> None:
+        calls.append(1)
+        raise OSError("down")
+
+    with pytest.raises(OSError, match="down"):
+        retry.retrying(always, what="x", transient=lambda e: True, log=lambda _: None,
+                       attempts=3)
+    assert len(calls) == 3
