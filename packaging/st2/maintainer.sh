@@ -1,7 +1,8 @@
 # shellcheck shell=sh
 # What installing, removing and purging st2 does to the system, for the deb maintainer scripts
-# and the rpm scriptlets alike. scripts/maintainer-lib puts ST2_VENV, ST2_UNITS and st2_dirs
-# (rows of packaging/st2/dirs) in front of this file at build time.
+# and the rpm scriptlets alike. scripts/maintainer-lib puts ST2_VENV, ST2_UNITS, st2_dirs (rows
+# of packaging/st2/dirs) and st2_shared_trees (of packaging/st2/source-files) in front of this
+# file at build time.
 
 ST2_STATE=/var/lib/st2
 # Accounts this package created (and so the only ones purge deletes), one "kind name" a line.
@@ -55,6 +56,14 @@ st2_configure() {
     chown "$owner:$group" "$path"
     chmod "$mode" "$path"
   done
+  # The packs and examples the package ships belong to their group, as the packs it installs
+  # later do (dpkg unpacks them root-owned and not group-writable, on upgrades too).
+  st2_shared_trees | while read -r path group; do
+    [ -e "$path" ] || continue
+    chgrp -R "$group" "$path"
+    chmod -R g+rwX "$path"
+    find "$path" -type d -exec chmod g+s {} +
+  done
   [ -e /etc/st2/htpasswd ] || : >/etc/st2/htpasswd
   chown st2:st2 /etc/st2/htpasswd
   chmod 0600 /etc/st2/htpasswd
@@ -95,6 +104,7 @@ st2_cleanup() {
   fi
 }
 
+# Purging the deb (rpm has no purge: erasing it is removing, which keeps all this).
 st2_purge() {
   rm -rf /run/st2 /etc/st2/htpasswd
   st2_dirs | sort -r | while read -r path _ _ _ purge; do

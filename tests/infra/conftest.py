@@ -41,6 +41,7 @@ from tests.infra.settings import load as settings_of_run
 PURGE_MARK = "purge"
 NOT_APPLICABLE_MARK = "not_applicable"
 SSH_CONNECTIONS = ("ssh", "safe-ssh")
+COMPLETION_DIR = "/etc/bash_completion.d/"
 SSH_SCHEMES = tuple(f"{c}://" for c in SSH_CONNECTIONS)
 _SETTINGS = pytest.StashKey[Settings]()
 _SSH_WORK = pytest.StashKey[tuple[str, Path]]()
@@ -102,6 +103,11 @@ def _binder(package: Package, port: int) -> str:
 ROWS: dict[str, Callable[[Package], Iterable[tuple[Any, str]]]] = {
     "link": lambda p: ((link, link) for link in p.links),
     "unit": lambda p: ((u, u.name) for u in p.units),
+    "pool": lambda p: ((u, u.name) for u in p.units if u.workers),
+    "source_file": lambda p: ((s, s.path) for s in p.source_files),
+    "shared_tree": lambda p: ((s, s.path) for s in p.source_files if s.group),
+    "completion": lambda p: ((s.path, s.path) for s in p.source_files
+                             if s.path.startswith(COMPLETION_DIR)),
     "owned_dir": lambda p: ((d, d.path) for d in p.dirs),
     "runtime_dir": lambda p: ((d, d.path) for d in p.runtime_dirs),
     "file_fact": lambda p: ((f, f.path) for f in p.files),

@@ -11,23 +11,63 @@ from pathlib import Path
 from st2pkg import recipes
 
 UNIT_DIR = "/usr/lib/systemd/system"
-_BIND = re.compile(r"--bind\s+\S+:(\d+)")
+# The HTTP services' launcher: st2-serve SECTION DEFAULT_HOST:PORT APP ... (see services).
+SERVE = "st2-serve"
+WORKERS_PROGRAM = "st2-workers"
+
+
+@dataclass(frozen=True)
+class Bind:
+    """Where an st2-serve unit listens: st2.conf's [section] host and port, else the default."""
+
+    section: str
+    host: str
+    port: int
 
 
 @dataclass(frozen=True)
 class Unit:
-    """A systemd unit of packaging/<package>/services, with the User= of its template."""
+    """A systemd unit of packaging/<package>/services, with the User= of its template.
+    ``program`` is what its ExecStart runs (st2-workers for a pool of ``workers`` workers,
+    each the unit ``name@N`` running ``worker_program`` as ``worker_user``)."""
 
     package: str
     name: str
     program: str
     user: str
     group: str
-    ports: tuple[int, ...]
+    bind: Bind | None = None
+    workers: int = 0
+    worker_program: str = ""
+    worker_user: str = ""
 
     @property
     def path(self) -> str:
         return f"{UNIT_DIR}/{self.name}.service"
+
+    @property
+    def template_path(self) -> str:
+        return f"{UNIT_DIR}/{self.name}@.service"
+
+    @property
+    def ports(self) -> tuple[int, ...]:
+        return (self.bind.port,) if self.bind else ()
+
+    @property
+    def service(self) -> str:
+        """The service name of its /etc/st2 logging files: st2api -> api."""
+        return self.name.removeprefix("st2")
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A row of packaging/<package>/source-files: what the source tree gives, where it goes,
+    and the group that may change it (None: root alone)."""
+
+    package: str
+    source: str
+    path: str
+    group: str | None
 
 
 @dataclass(frozen=True)
@@ -92,12 +132,15 @@ class Package:
     accounts: Accounts | None
     writable: tuple[tuple[str, str], ...]
     ports: tuple[int, ...]
+    source_files: tuple[SourceFile, ...] = ()
 
     @property
     def installed_paths(self) -> tuple[str, ...]:
         """Paths the package itself ships (so purging it must remove them)."""
+        templates = (u.template_path for u in self.units if u.workers)
         return (self.venv, *(f"/usr/bin/{link}" for link in self.links),
-                *(u.path for u in self.units), *(f.path for f in self.files if f.shipped))
+                *(u.path for u in self.units), *templates,
+                *(f.path for f in self.files if f.shipped), *(s.path for s in self.source_files))
 
     @property
     def removable_paths(self) -> tuple[str, ...]:
@@ -122,6 +165,8 @@ _WRITABLE = {
             ("st2", "/opt/stackstorm/virtualenvs")),
 }
 _PORTS = {"st2": (9100, 9101, 9102)}
+# The programs of /usr/bin whose --help prints their usage and exits 1 (st2ctl's own way).
+HELP_EXITS_1 = ("st2ctl",)
 # /etc/st2/st2.conf comes from the st2 source (package.env conf_from_source).
 _CONF_FILES = {"st2": (FileFact("st2", "/etc/st2/st2.conf", owner="root", readable_by="st2"),)}
 
@@ -133,18 +178,33 @@ def _template_value(path: Path, key: str) -> str:
     return match.group(1)
 
 
+def _bind(command: list[str]) -> Bind | None:
+    if command[0] != SERVE:
+        return None
+    host, _, port = command[2].rpartition(":")
+    return Bind(command[1], host, int(port))
+
+
+def _unit(recipe: recipes.Recipe, row: list[str], workers: dict[str, int]) -> Unit:
+    data = recipe.root / recipe.name
+    name, command = row[0], row[1:]
+    if name not in workers:
+        template = data / "service.in"
+        return Unit(recipe.name, name, command[0], _template_value(template, "User"),
+                    _template_value(template, "Group"), _bind(command))
+    pool, worker = data / "workers.service.in", data / "worker@.service.in"
+    return Unit(recipe.name, name, WORKERS_PROGRAM, _template_value(pool, "User"),
+                _template_value(pool, "Group"), None, workers[name], command[0],
+                _template_value(worker, "User"))
+
+
 def load(name: str, root: Path) -> Package:
     """The facts of recipe ``name`` under the recipes directory ``root`` (ConfigError from
     st2pkg.recipes when there is none)."""
     recipe = recipes.load(name, root)
     data = root / name
-    units: tuple[Unit, ...] = ()
-    if (data / "services").is_file():
-        template = data / "service.in"
-        user, group = _template_value(template, "User"), _template_value(template, "Group")
-        units = tuple(Unit(name, row[0], row[1], user, group,
-                           tuple(int(p) for p in _BIND.findall(" ".join(row[2:]))))
-                      for row in recipe.rows("services"))
+    workers = {row[0]: int(row[1]) for row in recipe.rows("workers")}
+    units = tuple(_unit(recipe, row, workers) for row in recipe.rows("services"))
     files = [*_CONF_FILES.get(name, ()), *_MAINTAINER_FILES.get(name, ())]
     for source, dest in (("logrotate", f"/etc/logrotate.d/{name}"),
                          ("tmpfiles", f"/usr/lib/tmpfiles.d/{name}.conf")):
@@ -164,5 +224,7 @@ def load(name: str, root: Path) -> Package:
         accounts=_ACCOUNTS.get(name),
         writable=_WRITABLE.get(name, ()),
         ports=_PORTS.get(name, ()),
+        source_files=tuple(SourceFile(name, r[0], r[1], None if r[2] == "-" else r[2])
+                           for r in recipe.rows("source-files")),
     )
 

@@ -3,6 +3,7 @@ behind one small class), and helpers that read processes, scripts and logs on it
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -18,6 +19,8 @@ from st2pkg.formats import FORMATS
 INIT_MODE_FILE = "/etc/st2pkg-init-mode"
 UNITS_STATE = "/run/st2pkg-units"
 UNITS_LOGS = "/var/log/st2pkg-units"
+# Where the verify stage puts packaging/scripts on the node.
+START_UNITS = "/opt/st2pkg/scripts/start-units"
 TAIL = 30
 INITS = ("systemd", "plain")
 
@@ -31,6 +34,21 @@ class PackageOps:
     format: Format
     owner_query: str
     parse_owners: Callable[[list[str], str], dict[str, set[str]]]
+    # Where the units' EnvironmentFile= lives.
+    env_dir: str
+    # Prints the package's configuration files (conffiles, %config), one a line.
+    config_query: str
+    # Prints what the package depends on; parse_depends makes it groups of alternatives.
+    depends_query: str
+    parse_depends: Callable[[str], list[list[str]]]
+    # Succeeds when a package (or, for rpm, a capability) of that name is installed.
+    installed_query: str
+    # Prints every path the package ships, one a line.
+    files_query: str
+    # Installs a package file over the installed package, as an upgrade would.
+    reinstall_query: str
+    # The file name of package NAME's build (shell glob; {name} is NAME).
+    artifact_glob: str
 
     def owners(self, host: Host, paths: list[str]) -> dict[str, set[str]]:
         """The packages owning each of ``paths`` (an empty set when none does)."""
@@ -40,6 +58,23 @@ class PackageOps:
 
     def purge(self, names: list[str]) -> str:
         return FORMATS[self.format].purge(names)
+
+    def config_files(self, host: Host, name: str) -> set[str]:
+        """What the package manager keeps as package ``name``'s configuration files."""
+        listed = host.check_output(self.config_query, name)
+        return {line.split()[0] for line in listed.splitlines() if line.strip()}
+
+    def etc_files(self, host: Host, name: str) -> set[str]:
+        """The files (not directories) package ``name`` ships under /etc."""
+        listed = host.check_output(f"{self.files_query} | grep '^/etc/' | while read -r p; do "
+                                   "[ -d \"$p\" ] || echo \"$p\"; done", name)
+        return set(listed.splitlines())
+
+    def missing_depends(self, host: Host, name: str) -> list[str]:
+        """The dependencies of installed package ``name`` that no installed package meets."""
+        groups = self.parse_depends(host.check_output(self.depends_query, name))
+        return [" | ".join(group) for group in groups
+                if not any(host.run(self.installed_query, alt).rc == 0 for alt in group)]
 
 
 def _dpkg_owners(paths: list[str], output: str) -> dict[str, set[str]]:
@@ -68,9 +103,32 @@ RPM_OWNERS = ("sh -c 'for p; do printf \"%%s\\t\" \"$p\"; "
               "echo; done' owners")
 
 
+def _deb_depends(field: str) -> list[list[str]]:
+    """A Depends field: "a (>= 1), b | c:any" -> [["a"], ["b", "c"]]."""
+    return [[alt.split()[0].split(":")[0] for alt in entry.split("|")]
+            for entry in field.split(",") if entry.strip()]
+
+
+def _rpm_depends(listing: str) -> list[list[str]]:
+    """rpm -q --requires lines, without rpmlib(), file and shared library requirements."""
+    names = (line.split()[0] for line in listing.splitlines() if line.strip())
+    return [[name] for name in names if "(" not in name and not name.startswith("/")]
+
+
 PACKAGE_OPS: dict[Format, PackageOps] = {
-    "deb": PackageOps("deb", "dpkg-query -S", _dpkg_owners),
-    "rpm": PackageOps("rpm", RPM_OWNERS, _rpm_owners),
+    "deb": PackageOps(
+        "deb", owner_query="dpkg-query -S", parse_owners=_dpkg_owners, env_dir="/etc/default",
+        config_query="dpkg-query --control-show %s conffiles",
+        depends_query="dpkg-query -W -f='${Depends}' %s", parse_depends=_deb_depends,
+        installed_query="dpkg-query -W -f='${db:Status-Status}' %s | grep -qx installed",
+        files_query="dpkg-query -L %s", reinstall_query="dpkg -i %s",
+        artifact_glob="{name}_*.deb"),
+    "rpm": PackageOps(
+        "rpm", owner_query=RPM_OWNERS, parse_owners=_rpm_owners, env_dir="/etc/sysconfig",
+        config_query="rpm -qc %s", depends_query="rpm -q --requires %s",
+        parse_depends=_rpm_depends, installed_query="rpm -q --whatprovides %s",
+        files_query="rpm -ql %s", reinstall_query="rpm -U --replacepkgs %s",
+        artifact_glob="{name}-[0-9]*.rpm"),
 }
 
 
@@ -119,6 +177,14 @@ class Init(ABC):
     def stop_for_removal(self, units: list[Unit]) -> None:
         """Stop what the package's own removal cannot stop under this init."""
 
+    @abstractmethod
+    def restart(self, unit: Unit) -> str | None:
+        """Restart ``unit`` (after a change of its configuration); why not, when it could not."""
+
+    @abstractmethod
+    def worker_problems(self, unit: Unit, count: int) -> list[str]:
+        """Why the pool ``unit`` does not run ``count`` workers as their User=."""
+
     def running_problem(self, unit: Unit) -> str | None:
         """Why ``unit`` is not running as its User= (None when it is)."""
         pid = self.main_pid(unit)
@@ -152,6 +218,16 @@ class SystemdInit(Init):
             return f"{unit.name} runs but systemd restarted it {restarts} times\n{self.logs(unit)}"
         return None
 
+    def restart(self, unit: Unit) -> str | None:
+        result = self.host.run("systemctl restart %s", unit.name)
+        return None if result.rc == 0 else f"systemctl restart {unit.name}: {result.stderr}"
+
+    def worker_problems(self, unit: Unit, count: int) -> list[str]:
+        """Each worker is a unit of its own, UNIT@1 .. UNIT@count."""
+        workers = (dataclasses.replace(unit, name=f"{unit.name}@{n}", user=unit.worker_user,
+                                       workers=0) for n in range(1, count + 1))
+        return [p for p in map(self.running_problem, workers) if p]
+
     def logs(self, unit: Unit) -> str:
         journal = self.host.run("journalctl -u %s -n %s --no-pager", unit.name, str(TAIL))
         return (f"--- journalctl -u {unit.name} -n {TAIL} ---\n"
@@ -175,6 +251,29 @@ class PlainInit(Init):
             return None
         pid = int(text)
         return pid if process_user(self.host, pid) is not None else None
+
+    def restart(self, unit: Unit) -> str | None:
+        """Stop the unit's main process, then start it again with start-units (where the
+        verify stage put it)."""
+        if not self.host.file(START_UNITS).exists:
+            return f"no {START_UNITS} on the node to start {unit.name} with"
+        self.stop_for_removal([unit])
+        result = self.host.run("%s %s", START_UNITS, unit.name)
+        return None if result.rc == 0 else f"start-units {unit.name}: {result.stderr}"
+
+    def worker_problems(self, unit: Unit, count: int) -> list[str]:
+        """The workers are children of the pool's main process (st2-workers)."""
+        pid = self.main_pid(unit)
+        if pid is None:
+            return [f"{unit.name} is not running (init {self.name})\n{self.logs(unit)}"]
+        listed = self.host.run("ps -o user=,args= --ppid %s", str(pid)).stdout.splitlines()
+        program = f"/{unit.worker_program} "
+        users = [line.split()[0] for line in listed if program in f"{line} "]
+        if len(users) != count or set(users) != {unit.worker_user}:
+            return [f"{unit.name} (pid {pid}) runs {len(users)} {unit.worker_program} workers "
+                    f"as {sorted(set(users))}, not {count} as {unit.worker_user}\n"
+                    f"{self.logs(unit)}"]
+        return []
 
     def logs(self, unit: Unit) -> str:
         return (f"{tail(self.host, f'{UNITS_LOGS}/{unit.name}.log')}\n"

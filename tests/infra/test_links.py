@@ -1,9 +1,9 @@
-"""Programs linked into /usr/bin: each resolves into the package's virtualenv and runs with
-an interpreter that exists (a Python one being the virtualenv's own)."""
+"""Programs linked into /usr/bin: each resolves into the package's virtualenv, runs with
+an interpreter that exists (a Python one being the virtualenv's own), and answers --help."""
 
 from __future__ import annotations
 
-from tests.infra.facts import Package
+from tests.infra.facts import HELP_EXITS_1, Package
 from tests.infra.node import Node, interpreter_problem
 
 
@@ -20,3 +20,12 @@ def test_link_into_venv(node: Node, package: Package, link: str) -> None:
 def test_link_interpreter(node: Node, package: Package, link: str) -> None:
     problem = interpreter_problem(node.host, f"/usr/bin/{link}", package.venv)
     assert problem is None, problem
+
+
+def test_link_help(node: Node, link: str) -> None:
+    result = node.host.run("%s --help", f"/usr/bin/{link}")
+    output = result.stdout + result.stderr
+    shown = f"/usr/bin/{link} --help (exit {result.rc}):\n{output}"
+    assert result.rc == (1 if link in HELP_EXITS_1 else 0), shown
+    assert "usage" in output.lower(), shown
+    assert "Traceback" not in output, shown

@@ -18,6 +18,11 @@ def test_installed(node: Node, package: Package) -> None:
     assert pkg.is_installed, f"{package.name} is not installed ({node.ops.format})"
 
 
+def test_depends_installed(node: Node, package: Package) -> None:
+    missing = node.ops.missing_depends(node.host, package.name)
+    assert not missing, f"{package.name}'s dependencies not installed: {missing}"
+
+
 def test_owns_its_files(node: Node, package: Package) -> None:
     owners = node.ops.owners(node.host, list(package.installed_paths))
     wrong = {path: sorted(names) or "(no package)" for path, names in owners.items()

@@ -1,8 +1,18 @@
-"""Purging the packages removes everything they made and stops their services. Destructive:
-selected only with ST2PKG_PURGE=1, and run after every other check (see conftest.py)."""
+"""Destructive checks, selected only with ST2PKG_PURGE=1 and run after every other check (see
+conftest.py), in this order:
+
+- an HTTP service moved to another port in st2.conf listens there once restarted (st2.conf is
+  where it listens);
+- an upgrade keeps what the user changed: edits of the configuration in /etc/st2, and the
+  packs, virtualenvs and pack configs under /opt/stackstorm (the package file the run
+  installed is installed again over itself, through the package's upgrade path: dpkg -i,
+  rpm -U --replacepkgs);
+- purging the packages removes everything they made and stops their services."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -13,6 +23,73 @@ from tests.infra.settings import Settings
 
 pytestmark = pytest.mark.purge
 CREATED_ACCOUNTS = "/var/lib/st2/created-accounts"
+# Where the verify stage puts the package files it installs.
+ARTIFACTS = "/opt/st2pkg/artifacts"
+CONF = "/etc/st2/st2.conf"
+CONF_MARK = "# st2pkg: a change of the user's, to keep across upgrades"
+USER_FILES = ("/opt/stackstorm/packs/st2pkg_kept/pack.yaml",
+              "/opt/stackstorm/virtualenvs/st2pkg_kept/pyvenv.cfg",
+              "/opt/stackstorm/configs/st2pkg_kept.yaml")
+
+
+# Where st2api is moved to, to see it follow st2.conf.
+MOVED_PORT = 9191
+SET_PORT = ("import configparser, sys; c = configparser.ConfigParser(interpolation=None); "
+            "c.read(sys.argv[1]); c.set(sys.argv[2], 'port', sys.argv[3]); "
+            "c.write(open(sys.argv[1], 'w'))")
+LISTEN_WAIT = 60.0
+
+
+@pytest.fixture
+def moved(node: Node, server: Package) -> Iterator[tuple[Unit, str | None]]:
+    """The first HTTP unit restarted after its st2.conf port became MOVED_PORT (and why it
+    could not be restarted, if so); st2.conf and the unit are restored afterwards."""
+    unit = next(u for u in server.units if u.bind)
+    assert unit.bind is not None
+    saved = node.host.file(CONF).content_string
+    python = f"{server.venv}/bin/python"
+    node.host.check_output("%s -c %s %s %s %s", python, SET_PORT, CONF, unit.bind.section,
+                           str(MOVED_PORT))
+    yield unit, node.init.restart(unit)
+    node.host.check_output("printf '%%s' %s >%s", saved, CONF)
+    node.init.restart(unit)
+
+
+def test_http_service_follows_st2_conf(node: Node, moved: tuple[Unit, str | None]) -> None:
+    unit, problem = moved
+    assert problem is None, problem
+    deadline = time.monotonic() + LISTEN_WAIT
+    while not node.host.socket(f"tcp://127.0.0.1:{MOVED_PORT}").is_listening:
+        if time.monotonic() > deadline:
+            pytest.fail(f"{unit.name} does not listen on 127.0.0.1:{MOVED_PORT}, its st2.conf "
+                        f"port after a restart\n{node.init.logs(unit)}")
+        time.sleep(1)
+
+
+@pytest.fixture(scope="module")
+def upgraded(node: Node, server: Package) -> CommandResult:
+    """The package installed over itself, after the user's changes."""
+    pattern = node.ops.artifact_glob.format(name=server.name)
+    found = node.host.run(f"ls {ARTIFACTS}/{pattern}").stdout.split()
+    if len(found) != 1:
+        pytest.skip(f"no single {pattern} in {ARTIFACTS} to upgrade with (found {found})")
+    node.host.check_output("echo %s >>%s", CONF_MARK, CONF)
+    for path in USER_FILES:
+        node.host.check_output("mkdir -p \"$(dirname %s)\" && echo kept >%s", path, path)
+    return node.host.run(node.ops.reinstall_query, found[0])
+
+
+def test_upgrade_succeeds(upgraded: CommandResult) -> None:
+    assert upgraded.rc == 0, f"(exit {upgraded.rc})\n{upgraded.stdout}{upgraded.stderr}"
+
+
+def test_upgrade_keeps_configuration_changes(node: Node, upgraded: CommandResult) -> None:
+    assert CONF_MARK in node.host.file(CONF).content_string, f"the change of {CONF} is gone"
+
+
+@pytest.mark.parametrize("path", USER_FILES)
+def test_upgrade_keeps_user_files(node: Node, upgraded: CommandResult, path: str) -> None:
+    assert node.host.file(path).is_file, f"{path} is gone after the upgrade"
 
 
 @dataclass(frozen=True)
@@ -74,6 +151,14 @@ def test_purge_stops_unit(node: Node, unit: Unit, purged: Purge) -> None:
         pytest.skip(f"{unit.name} was not running before the purge: nothing to stop")
     user = process_user(node.host, pid)
     assert user is None, f"{unit.name} (pid {pid}, user {user}) still runs after purge"
+
+
+def test_purge_leaves_no_process_of_the_venv(node: Node, package: Package,
+                                              purged: Purge) -> None:
+    """Nothing runs from the virtualenv any more: no worker of a pool unit outlives it."""
+    # "[/]opt/..." matches the path but not this command's own command line.
+    left = node.host.run("pgrep -a -f %s", f"[{package.venv[0]}]{package.venv[1:]}/bin/")
+    assert not left.stdout.strip(), f"still running after purge:\n{left.stdout}"
 
 
 def test_purge_disables_unit(node: Node, unit: Unit, purged: Purge) -> None:

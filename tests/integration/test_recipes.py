@@ -121,7 +121,8 @@ def test_recipe_shell_scripts_are_shellcheck_clean() -> None:
     packaging = ROOT / "packaging"
     shell = [p for p in sorted((packaging / "scripts").iterdir())
              if p.read_text(encoding="utf-8").startswith("#!/usr/bin/env bash")]
-    shell += [packaging / "scripts" / "lib.sh", packaging / "st2" / "maintainer.sh"]
+    shell += [packaging / "scripts" / "lib.sh", packaging / "st2" / "maintainer.sh",
+              packaging / "st2" / "bin" / "st2-workers"]
     done = subprocess.run(["shellcheck", *map(str, shell)], capture_output=True, text=True,
                           check=False)
     assert done.returncode == 0, done.stdout
@@ -150,6 +151,15 @@ def test_build_bookworm_st2client_and_st2_debs(cli: Cli, tmp_path: Path) -> None
     for unit in UNITS:
         assert f"./usr/lib/systemd/system/{unit}.service" in contents
     assert "./opt/stackstorm/st2/bin/python3.11" in contents
+    # What StackStorm's own package carries too: packs, the worker template, logging confs.
+    for path in ("./opt/stackstorm/packs/core/pack.yaml", "./usr/share/doc/st2/examples/",
+                 "./usr/lib/systemd/system/st2actionrunner@.service",
+                 "./etc/st2/logging.api.gunicorn.conf", "./etc/st2/syslog.actionrunner.conf",
+                 "./etc/bash_completion.d/st2", "./usr/share/doc/st2/conf/nginx/st2.conf"):
+        assert path in contents, path
+    depends = deb("-f", str(debs["st2"]), "Depends")
+    for name in ("git", "sudo", "openssh-server", "libpam0g", "python3-dev"):
+        assert re.search(rf"(^|, ){name}(,|$| )", depends), (name, depends)
     # 3.9dev is PEP 440's 3.9.dev0: a snapshot from the fixture's commit date and sha.
     assert re.search(r"^Version: 3\.9~~dev0\.20240101000000\.g[0-9a-f]{8}-1$",
                      deb("-f", str(debs["st2"])), re.MULTILINE)
