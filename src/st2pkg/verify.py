@@ -159,7 +159,9 @@ class Verifier:
 
     def _alive(self, conn: Connection, node: Node, unit: str) -> bool:
         if node.init == "systemd":
-            check = f"systemctl is-active --quiet {shlex.quote(unit)}"
+            # A unit that crash-loops is briefly active after each restart: restarted is dead.
+            check = (f"systemctl is-active --quiet {shlex.quote(unit)} && test \"$(systemctl "
+                     f"show -p NRestarts --value {shlex.quote(unit)})\" = 0")
         else:
             check = f"kill -0 \"$(cat /run/st2pkg-units/{shlex.quote(unit)}.pid)\""
         return bool(conn.run(check, warn=True, hide=True).ok)
