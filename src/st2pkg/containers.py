@@ -47,10 +47,18 @@ def _tar(files: Mapping[str, FileEntry]) -> bytes:
     return buf.getvalue()
 
 
+# The engine answers 500 for these too, but they mean no registry can be reached from here
+# (an offline machine): trying again only delays the fallback to bootstrapped images.
+_UNREACHABLE = ("lookup ", "no such host", "network is unreachable", "connection refused")
+
+
 def _transient(error: BaseException) -> bool:
-    """A registry or engine hiccup (5xx, dropped connection), not a missing image."""
+    """A registry or engine hiccup (5xx, dropped connection), not a missing image or a
+    registry this machine cannot reach at all."""
     if isinstance(error, docker.errors.APIError):
-        return error.status_code is not None and error.status_code >= 500
+        said = str(error.explanation or error).lower()
+        return (error.status_code is not None and error.status_code >= 500
+                and not any(word in said for word in _UNREACHABLE))
     return isinstance(error, requests.exceptions.ConnectionError)
 
 
