@@ -5,13 +5,14 @@ image: $ST2PKG_TEST_DEBIAN_IMAGE, else st2pkg's bootstrapped st2pkg/base-bookwor
 from __future__ import annotations
 
 import io
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import docker
 import pytest
-from tests.fixtures.packs import PackWorld, build_world
+from tests.fixtures.packs import CEXT, PackWorld, build_world, commit, native_pack
 from tests.support import MB, copy_out, in_st2
 
 from st2pkg.containers import Docker
@@ -73,7 +74,7 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def built(engine: Docker, st2_base: str, world: PackWorld, cache: Path) -> Iterator[str]:
     tags = commands.build(_spec(cache / "packs.yml", world), world.indexes, cache,
-                          log=lambda line: None)
+                          cache / "reports", log=lambda line: None)
     assert tags == ["st2pkg-test/packs:1.0.0-bookworm"]
     yield tags[0]
     engine.client.images.remove(tags[0], force=True)
@@ -105,7 +106,7 @@ def test_unchanged_inputs_reuse_the_image(engine: Docker, built: str, world: Pac
     first = engine.image_id(built)
     lines: list[str] = []
     commands.build(_spec(tmp_path / "again.yml", world), world.indexes, cache,
-                   log=lines.append)
+                   cache / "reports", log=lines.append)
     assert engine.image_id(built) == first
     assert f"{built} is up to date" in lines
 
@@ -121,6 +122,68 @@ def test_a_busybox_that_cannot_run_fails_and_leaves_no_image(
         f"    - pack: {world.url('beta')}=1.0.0\n", encoding="utf-8")
     with pytest.raises(StageError, match=r"st2pkg-test/broken:1\.0\.0-bookworm: the "
                                          r"init-container copy does not run in it \(exit "):
-        commands.build(spec, [], tmp_path / "cache", busybox=dynamic, log=lambda line: None)
+        commands.build(spec, [], tmp_path / "cache", tmp_path / "reports", busybox=dynamic,
+                       log=lambda line: None)
     assert engine.image_id("st2pkg-test/broken:1.0.0-bookworm") is None
     assert not engine.containers({"st2pkg.packs.check": "st2pkg-test/broken:1.0.0-bookworm"})
+
+
+def _native_spec(path: Path, repo: Path, ref: str, world: PackWorld) -> Path:
+    path.write_text(
+        f"base: {{image: {STAND_IN}, tags: [bookworm]}}\n"
+        "pack_image:\n  image: st2pkg-test/native\n  version: '1.0.0'\n  packs:\n"
+        f"    - pack: {repo.as_uri()}={ref}\n"
+        f"    - pack: {world.url('beta')}=1.0.0\n", encoding="utf-8")
+    return path
+
+
+def _layers(engine: Docker, image: str) -> list[str]:
+    return list(engine.client.images.get(image).attrs["RootFS"]["Layers"])
+
+
+def test_a_c_extension_compiles_once_and_one_changed_pack_changes_one_layer(
+        engine: Docker, st2_base: str, world: PackWorld, tmp_path: Path) -> None:
+    repo = native_pack(tmp_path / "repos")
+    cache, reports = tmp_path / "cache", tmp_path / "reports"
+    image = "st2pkg-test/native:1.0.0-bookworm"
+    lines: list[str] = []
+    try:
+        commands.build(_native_spec(tmp_path / "a.yml", repo, "v1.0.0", world), [], cache,
+                       reports, log=lines.append)
+        assert "pip wheel for pack cpack in st2pkg/packs-builder:" in "\n".join(lines)
+        trees = tmp_path / "trees"
+        content = copy_out(image, trees)
+        said = in_st2(st2_base, trees, f"import {CEXT}; print({CEXT}.answer(), {CEXT}.__file__)",
+                      "cpack")
+        assert said.split()[0] == "42"
+        assert said.split()[1].startswith("/opt/stackstorm/virtualenvs/cpack/")
+        assert said.split()[1].endswith(".so")
+        # The toolchain stayed in the builder: busybox, then one layer per pack, and no more.
+        first = _layers(engine, image)
+        assert len(first) == 3
+        assert engine.client.images.get(image).attrs["Size"] - content <= 2 * MB
+
+        labels = engine.client.images.get(image).labels
+        assert labels["st2pkg.pack.cpack.distributions"] == "st2pkg_cext==0.1"
+        report = json.loads((reports / "st2pkg-test_native_1.0.0-bookworm.json").read_text())
+        assert [(p["ref"], p["version"], p["source"], p["distributions"])
+                for p in report["packs"]] == [
+            ("beta", "1.0.0", world.url("beta"), []),
+            ("cpack", "1.0.0", repo.as_uri(), ["st2pkg_cext==0.1"])]
+
+        # Same requirements on the same base: the cached wheels serve, nothing compiles.
+        engine.client.images.remove(image, force=True)
+        lines.clear()
+        commands.build(_native_spec(tmp_path / "b.yml", repo, "v1.0.0", world), [], cache,
+                       reports, log=lines.append)
+        assert not [line for line in lines if "pip wheel" in line or "gcc" in line]
+        assert _layers(engine, image) == first
+
+        # A new commit of one pack: only its layer differs.
+        commit(repo, {"README.md": "a change\n"}, "docs")
+        commands.build(_native_spec(tmp_path / "c.yml", repo, "main", world), [], cache,
+                       reports, log=lines.append)
+        after = _layers(engine, image)
+        assert [a == b for a, b in zip(first, after, strict=True)] == [True, True, False]
+    finally:
+        engine.client.images.remove(image, force=True)

@@ -51,19 +51,33 @@ def test_get_by_name_and_did_you_mean(tmp_path: Path) -> None:
         index.get("my_pak")
 
 
-def test_search_orders_name_then_keywords_then_other_fields(tmp_path: Path) -> None:
+def test_search_gives_st2s_results(tmp_path: Path) -> None:
+    # st2 ranks a pack by the first field, in the entry's own order, that matches: name,
+    # then keywords (whole items), then anything else but repo_url and email; index order
+    # within a rank. chat's author comes before its name, so it ranks with the rest.
     path = write_index(tmp_path / "i.json", {
         "smtp": index_entry("smtp", REPO.format("smtp"), "1.0.0", description="Send MAIL"),
         "notify": index_entry("notify", REPO.format("n"), "1.0.0", keywords=["Mailing"]),
+        "post": index_entry("post", REPO.format("p"), "1.0.0", keywords=["MAIL"]),
         "zmail": index_entry("zmail", REPO.format("z"), "1.0.0"),
-        "email": index_entry("email", REPO.format("e"), "1.0.0"),
-        "chat": index_entry("chat", REPO.format("c"), "1.0.0", author="Mail Man"),
-        "jira": index_entry("jira", REPO.format("j"), "1.0.0"),
+        "email": index_entry("email", REPO.format("e"), "1.0.0", email="mail@example.org"),
+        "chat": {"author": "Mail Man", **{k: v for k, v in index_entry(
+            "chat", REPO.format("c"), "1.0.0").items() if k != "author"}},
+        "jira": index_entry("jira", REPO.format("mail"), "1.0.0", email="mail@example.org"),
+        "csv": index_entry("csv", REPO.format("csv"), "1.0.0",
+                           content={"mail": {"count": 1}}),
     })
     rows = commands.search("Mail", [str(path)])
-    assert [row[0] for row in rows] == ["email", "zmail", "notify", "chat", "smtp"]
-    assert rows[0] == ("email", "1.0.0", "Fixture Author", "The email pack")
+    assert [row[0] for row in rows] == ["zmail", "email", "post", "smtp", "chat", "csv"]
+    assert rows[1] == ("email", "1.0.0", "Fixture Author", "The email pack")
     assert commands.search("no such thing", [str(path)]) == []
+
+
+def test_search_keeps_st2s_order_across_indexes(two_indexes: tuple[Path, Path]) -> None:
+    # st2 merges the last index first and lets earlier ones overwrite in place.
+    rows = commands.search("pack", [str(p) for p in two_indexes])
+    assert [(row[0], row[1]) for row in rows] == [("shared", "1.0.0"), ("jira", "3.0.0"),
+                                                  ("email", "1.0.0")]
 
 
 def test_search_needs_a_query_and_an_index(tmp_path: Path) -> None:
@@ -150,3 +164,30 @@ def test_http_index_errors_hide_credentials(http_index: str) -> None:
     with pytest.raises(SourceError, match="cannot be read") as err:
         load_index(f"http://bot:t0ken@{http_index}/missing.json")
     assert "t0ken" not in str(err.value)
+
+
+def test_an_exchange_shaped_index_parses_and_shows_every_field(tmp_path: Path) -> None:
+    # Shaped like StackStorm-Exchange's v1/index.json: sorted keys, content resources,
+    # versions newest first, null email/contributors, a pack keyed without its own ref.
+    path = tmp_path / "index.json"
+    path.write_text(json.dumps({"metadata": {"generated_ts": 1700000000, "hash": "ab" * 16},
+                                "packs": {"pagerduty": {
+        "author": "Fixture Author",
+        "content": {"actions": {"count": 2, "resources": ["incident.get", "user.get"]},
+                    "aliases": {"count": 1, "resources": ["find_incidents"]}},
+        "contributors": None, "description": "PagerDuty integration", "email": None,
+        "name": "pagerduty", "python_versions": ["3"],
+        "repo_url": "StackStorm-Exchange/stackstorm-pagerduty", "stackstorm_version": ">=3.0.0",
+        "version": "2.0.0", "versions": ["2.0.0", "1.0.2", "0.1.0"]}}}, sort_keys=True))
+    entry = Index([str(path)]).get("pagerduty")
+    assert (entry.ref, entry.version, entry.versions) == ("pagerduty", "2.0.0",
+                                                          ("2.0.0", "1.0.2", "0.1.0"))
+    assert entry.repo_url == "https://github.com/StackStorm-Exchange/stackstorm-pagerduty"
+    assert entry.content == (("actions", 2), ("aliases", 1))
+    shown = commands.show("pagerduty", [str(path)])
+    assert [key for key, _ in shown] == [
+        "author", "content", "contributors", "description", "email", "name",
+        "python_versions", "repo_url", "stackstorm_version", "version", "versions", "index"]
+    assert dict(shown)["content"] == "actions 2, aliases 1"
+    assert dict(shown)["email"] == ""
+    assert [row[0] for row in commands.search("actions", [str(path)])] == ["pagerduty"]

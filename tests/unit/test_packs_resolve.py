@@ -5,7 +5,15 @@ import re
 from pathlib import Path
 
 import pytest
-from tests.fixtures.packs import PackWorld, build_world, commit, git, pack_yaml
+from tests.fixtures.packs import (
+    PackWorld,
+    build_world,
+    commit,
+    git,
+    index_entry,
+    pack_yaml,
+    write_index,
+)
 
 from st2pkg.errors import ConfigError, SourceError
 from st2pkg.packs import commands
@@ -280,3 +288,131 @@ def test_the_offline_example_resolves_without_an_index(tmp_path: Path) -> None:
     assert list(got) == ["hello", "textutil"]
     assert got["textutil"].requested_by == "pack 'hello'"
     assert all(p.commit.startswith("sha256:") and p.has_requirements for p in packs)
+
+
+# --- the resolution rules, one test each ------------------------------------------------
+
+@pytest.mark.parametrize("sources", [
+    ("{plain}/beta", "{plain}/beta2"),                  # two plain directories
+    ("{plain}/beta", "{beta}=2.0.0"),                   # a directory and a git ref
+    ("beta", "{beta_fork}"),                            # an index name and a URL
+    ("{beta_fork}", "beta"),                            # a URL and an index name
+])
+def test_one_pack_at_two_versions_is_a_conflict_whatever_the_sources(
+        world: PackWorld, tmp_path: Path, sources: tuple[str, str]) -> None:
+    plain_pack(tmp_path / "beta", "beta", "3.0.0")
+    plain_pack(tmp_path / "beta2", "beta", "4.0.0")
+    urls = {"beta": world.url("beta"), "beta_fork": world.url("beta_fork"),
+            "plain": str(tmp_path)}
+    packs = [s.format(**urls) for s in sources]
+    with pytest.raises(ConfigError, match=r"^pack 'beta' wanted at .* by spec item 0 and at "
+                                          r".* by spec item 1; pin one version"):
+        resolve(world, tmp_path / "cache", *packs, indexes=[world.indexes[0]])
+
+
+def test_the_same_entry_listed_twice_is_one_request(world: PackWorld, tmp_path: Path) -> None:
+    spec = tmp_path / "spec.yml"
+    spec.write_text(
+        "base: {image: stackstorm/st2, tags: ['3.9.0']}\n"
+        "pack_image:\n  image: example/packs\n  version: '1.0.0'\n  packs:\n"
+        "    - pack: alpha=2.0.0\n    - {pack: alpha, ref: '2.0.0'}\n    - pack: alpha=2.0.0\n",
+        encoding="utf-8")
+    _, packs = commands.resolve(spec, world.indexes, tmp_path / "cache")
+    assert [(p.ref, p.requested_by) for p in packs] == [
+        ("alpha", f"spec {spec}: pack_image.packs[0]"),
+        ("beta", "pack 'alpha'")]
+
+
+def _cyclic(root: Path, names: list[str]) -> list[str]:
+    """Repositories where each pack depends on the next by file:// URL, the last on the
+    first: their URLs."""
+    urls = [(root / name).as_uri() for name in names]
+    for i, name in enumerate(names):
+        repo = root / name
+        repo.mkdir(parents=True)
+        git(repo, "init", "--quiet", "--initial-branch=main")
+        commit(repo, {"pack.yaml": pack_yaml(name, "1.0.0",
+                                             dependencies=[urls[(i + 1) % len(names)]])}, name)
+    return urls
+
+
+@pytest.mark.parametrize(("names", "path"), [
+    (["one", "two", "three"], "one -> two -> three -> one"),
+    (["selfish"], "selfish -> selfish"),
+])
+def test_a_dependency_cycle_is_reported_with_its_path(tmp_path: Path, names: list[str],
+                                                      path: str) -> None:
+    urls = _cyclic(tmp_path / "repos", names)
+    wants = [Want(parse_source(urls[0], None, "spec", None), "spec item 0")]
+    with pytest.raises(ConfigError, match=rf"^pack dependency cycle: {path}; remove one"):
+        resolve_packs(wants, None, tmp_path / "cache")
+
+
+def test_a_cycle_through_a_deduplicated_request_is_still_found(tmp_path: Path) -> None:
+    urls = _cyclic(tmp_path / "repos", ["one", "two"])
+    # The spec names both, so `two -> one` meets a request already made.
+    wants = [Want(parse_source(url, None, "spec", None), f"spec item {i}")
+             for i, url in enumerate(urls)]
+    with pytest.raises(ConfigError, match=r"^pack dependency cycle: one -> two -> one;"):
+        resolve_packs(wants, None, tmp_path / "cache")
+
+
+def test_a_diamond_is_not_a_cycle(world: PackWorld, tmp_path: Path) -> None:
+    # gamma -> alpha -> beta, and the spec asks for beta and gamma itself.
+    got = resolve(world, tmp_path, "gamma", "beta=1.0.0")
+    assert sorted(got) == ["alpha", "beta", "gamma"]
+
+
+def test_a_failing_pack_yaml_writes_nothing_to_the_cache(world: PackWorld,
+                                                         tmp_path: Path) -> None:
+    repo = tmp_path / "bad"
+    repo.mkdir()
+    git(repo, "init", "--quiet", "--initial-branch=main")
+    commit(repo, {"pack.yaml": pack_yaml("bad", "1.0")}, "bad")
+    plain_pack(tmp_path / "plain" / "worse", "worse", "x")
+    cache = tmp_path / "cache"
+    for bad in (repo.as_uri(), str(tmp_path / "plain" / "worse")):
+        with pytest.raises(ConfigError, match=r"pack\.yaml: field 'version'"):
+            resolve(world, cache, bad)
+        assert not cache.exists()
+    # A cache that existed keeps exactly what it had.
+    resolve(world, cache, "beta=1.0.0")
+    before = sorted(p.relative_to(cache) for p in cache.rglob("*"))
+    with pytest.raises(ConfigError):
+        resolve(world, cache, "beta=1.0.0", repo.as_uri())
+    assert sorted(p.relative_to(cache) for p in cache.rglob("*")) == before
+
+
+def test_a_failing_spec_writes_nothing_to_the_cache(world: PackWorld, tmp_path: Path) -> None:
+    spec = tmp_path / "spec.yml"
+    spec.write_text("base: {image: stackstorm/st2, tags: ['3.9.0']}\n"
+                    "pack_image: {image: x/y, version: '1', packs: [{pack: alpha, reff: x}]}\n",
+                    encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"pack_image\.packs\[0\]: unknown key 'reff'"):
+        commands.resolve(spec, world.indexes, tmp_path / "cache")
+    assert not (tmp_path / "cache").exists()
+
+
+def test_an_index_version_is_the_tag_not_a_branch_of_that_name(tmp_path: Path) -> None:
+    repo = tmp_path / "repos" / "tagged"
+    repo.mkdir(parents=True)
+    git(repo, "init", "--quiet", "--initial-branch=main")
+    tagged = commit(repo, {"pack.yaml": pack_yaml("tagged", "2.0.0")}, "2.0.0")
+    git(repo, "tag", "v2.0.0")
+    git(repo, "checkout", "--quiet", "-b", "2.0.0")
+    commit(repo, {"pack.yaml": pack_yaml("tagged", "2.0.1")}, "a branch named like it")
+    git(repo, "checkout", "--quiet", "main")
+    index = write_index(tmp_path / "index.json", {"tagged": index_entry(
+        "tagged", repo.as_uri(), "2.0.0", versions=["2.0.0", "1.0.0"])})
+    for text in ("tagged", "tagged=2.0.0", "tagged=v2.0.0"):
+        wants = [Want(parse_source(text, None, "spec", None), "spec item 0")]
+        got = resolve_packs(wants, Index([str(index)]), tmp_path / "cache")
+        assert got[0].commit == tagged, text
+    # A git URL with the same ref keeps git's order (tags, then branches, then v-tags).
+    wants = [Want(parse_source(f"{repo.as_uri()}=2.0.0", None, "spec", None), "spec item 0")]
+    assert resolve_packs(wants, None, tmp_path / "cache")[0].version == "2.0.1"
+    wants = [Want(parse_source("tagged=1.0.0", None, "spec", None), "spec item 0")]
+    with pytest.raises(SourceError, match=r"the index lists version 1\.0\.0 but the "
+                                          r"repository has no tag 1\.0\.0 or v1\.0\.0; .*"
+                                          r"\(tags: v2\.0\.0\)"):
+        resolve_packs(wants, Index([str(index)]), tmp_path / "cache")

@@ -7,7 +7,7 @@ import pytest
 
 from st2pkg.errors import ConfigError
 from st2pkg.packs.source import PackRequest
-from st2pkg.packs.spec import load_spec
+from st2pkg.packs.spec import BuildPackages, load_spec
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -97,3 +97,21 @@ def test_bad_spec_shapes(tmp_path: Path, text: str, message: str) -> None:
 def test_missing_spec_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="spec file not found"):
         load_spec(tmp_path / "nope.yml")
+
+
+def test_build_packages_by_format(tmp_path: Path) -> None:
+    spec = load_spec(write(tmp_path, GOOD + "  build_packages:\n    deb: [libpq-dev, libgmp-dev]\n"
+                                            "    rpm: [libpq-devel]\n"))
+    assert spec.build_packages == BuildPackages(("libpq-dev", "libgmp-dev"), ("libpq-devel",))
+    assert load_spec(write(tmp_path, GOOD)).build_packages == BuildPackages()
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("{debian: [x]}", r"pack_image\.build_packages: unknown key 'debian'.*allowed: deb, rpm"),
+    ("{deb: libpq-dev}", r"pack_image\.build_packages\.deb: must be a list of package names"),
+    ("{rpm: [ok, '-y']}", r"pack_image\.build_packages\.rpm\[1\]: '-y' is not a package name"),
+    ("{deb: ['a b']}", r"pack_image\.build_packages\.deb\[0\]: 'a b' is not a package name"),
+])
+def test_bad_build_packages(tmp_path: Path, value: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_spec(write(tmp_path, GOOD + f"  build_packages: {value}\n"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from ..containers import Docker
 from ..errors import ConfigError
@@ -29,17 +30,21 @@ def search(query: str, indexes: Sequence[str]) -> list[tuple[str, str, str, str]
 
 
 def show(name: str, indexes: Sequence[str]) -> list[tuple[str, str]]:
-    """(field, value) rows describing one pack of the merged indexes, URLs redacted."""
-    index = _index(indexes)
-    e = index.get(name)
-    return [
-        ("ref", e.ref), ("name", e.name), ("version", e.version),
-        ("versions", ", ".join(e.versions)), ("repo_url", redact_url(e.repo_url)),
-        ("author", e.author), ("keywords", ", ".join(e.keywords)),
-        ("description", e.description),
-        ("content", ", ".join(f"{kind} {count}" for kind, count in e.content)),
-        ("index", e.index),
-    ]
+    """(field, value) rows of one pack: every field the index gives, in its order (as st2's
+    ``packs.show_remote`` returns the entry), URLs redacted, then the index it came from."""
+    entry = _index(indexes).get(name)
+    return [(key, _shown(key, value)) for key, value in entry.raw.items()] + [
+        ("index", entry.index)]
+
+
+def _shown(key: str, value: Any) -> str:
+    if key == "content" and isinstance(value, dict):
+        return ", ".join(f"{kind} {info.get('count', 0) if isinstance(info, dict) else 0}"
+                         for kind, info in sorted(value.items()))
+    if isinstance(value, list | dict):
+        return ", ".join(str(item) for item in value)
+    text = "" if value is None else str(value)
+    return redact_url(text) if key == "repo_url" else text
 
 
 def resolve(spec_path: Path, indexes: Sequence[str], cache_dir: Path,
@@ -54,19 +59,20 @@ def resolve(spec_path: Path, indexes: Sequence[str], cache_dir: Path,
     return spec, resolve_packs(wants, index, cache_dir / "packs", skip_dependencies)
 
 
-def build(spec_path: Path, indexes: Sequence[str], cache_dir: Path,
+def build(spec_path: Path, indexes: Sequence[str], cache_dir: Path, reports: Path,
           skip_dependencies: bool = False, busybox: Path | None = None,
           log: Callable[[str], None] = print) -> list[str]:
     """Resolve the spec's packs and build one image per base tag; returns the image tags.
 
-    ``busybox`` is a static busybox binary; None fetches Debian's busybox-static once.
+    Each image's JSON report goes to ``reports``. ``busybox`` is a static busybox binary;
+    None fetches Debian's busybox-static once.
     """
     spec, packs = resolve(spec_path, indexes, cache_dir, skip_dependencies)
     for row in rows(packs):
         log("pack {} {} at {} from {} (wanted by {})".format(*row))
     cache = cache_dir / "packs"
     docker_ = Docker.from_env()
-    return build_images(docker_, spec, packs, cache, busybox, log)
+    return build_images(docker_, spec, packs, cache, busybox, reports, log)
 
 
 def rows(packs: Sequence[ResolvedPack]) -> list[tuple[str, str, str, str, str]]:

@@ -6,8 +6,8 @@ import base64
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -16,6 +16,10 @@ from ..errors import ConfigError, SourceError, suggest
 from ..redact import redact_url
 
 _TIMEOUT = 60.0
+# st2's search (st2common services/packs.py, case-insensitive as st2api calls it): fields
+# never searched, and the fields whose matches rank first, in this order.
+_EXCLUDE = ("repo_url", "email")
+_PRIORITY = ("name", "keywords")
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,7 @@ class IndexEntry:
     versions: tuple[str, ...]
     content: tuple[tuple[str, int], ...]
     index: str
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
 
 def _read(location: str) -> bytes:
@@ -63,6 +68,13 @@ def _field(where: str, entry: dict[str, Any], key: str, default: str | None = No
     return value
 
 
+def repo_url(url: str) -> str:
+    """A repo_url as st2 reads it: ``owner/repo`` is a GitHub repository."""
+    if url.count("/") == 1 and "://" not in url and "@" not in url:
+        return f"https://github.com/{url}"
+    return url
+
+
 def _entry(where: str, ref: str, raw: Any, index: str) -> IndexEntry:
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: must be a mapping of fields")
@@ -86,13 +98,14 @@ def _entry(where: str, ref: str, raw: Any, index: str) -> IndexEntry:
         ref=ref,
         name=_field(where, raw, "name", ref),
         version=_field(where, raw, "version"),
-        repo_url=_field(where, raw, "repo_url"),
+        repo_url=repo_url(_field(where, raw, "repo_url")),
         author=_field(where, raw, "author", ""),
         description=_field(where, raw, "description", ""),
         keywords=tuple(keywords),
         versions=tuple(versions),
         content=counts,
         index=index,
+        raw=raw,
     )
 
 
@@ -128,10 +141,11 @@ class Index:
         """The merged entries, read on first use: a spec of git URLs and paths reads no
         index (so an unreachable default index does not matter to it)."""
         if self._entries is None:
+            # As st2 merges: the last listed first, each later one overwriting, so the first
+            # listed wins and the order of packs (which search keeps) is st2's too.
             merged: dict[str, IndexEntry] = {}
-            for location in self.locations:
-                for ref, entry in load_index(location).items():
-                    merged.setdefault(ref, entry)
+            for location in reversed(self.locations):
+                merged.update(load_index(location))
             self._entries = merged
         return self._entries
 
@@ -147,19 +161,25 @@ class Index:
                           f"{suggest(name, self.entries)}; check the name or add an index")
 
     def search(self, query: str) -> list[IndexEntry]:
-        """Case-insensitive substring search: name matches, then keywords, then the rest."""
-        needle = query.strip().casefold()
-        if not needle:
+        """st2's pack search: each pack ranks by the first of its fields (in index order)
+        that matches, name first, then keywords, then any other; index order within a rank."""
+        needle = query.lower()
+        if not needle.strip():
             raise ConfigError("pack search: the query is empty; give part of a name or keyword")
-        ranked = []
+        ranks: list[list[IndexEntry]] = [[] for _ in range(len(_PRIORITY) + 1)]
         for entry in self.entries.values():
-            fields = (
-                (entry.name, entry.ref),
-                entry.keywords,
-                (entry.description, entry.author),
-            )
-            for rank, texts in enumerate(fields):
-                if any(needle in text.casefold() for text in texts):
-                    ranked.append((rank, entry.ref, entry))
+            for key, value in entry.raw.items():
+                if key not in _EXCLUDE and _matches(needle, value):
+                    ranks[_PRIORITY.index(key) if key in _PRIORITY else -1].append(entry)
                     break
-        return [entry for _, _, entry in sorted(ranked, key=lambda item: item[:2])]
+        return [entry for rank in ranks for entry in rank]
+
+
+def _matches(needle: str, value: Any) -> bool:
+    """st2's test: a substring of a string, an item of a list, a key of a mapping; any other
+    value as its str()."""
+    if isinstance(value, list):
+        return needle in [str(item).lower() for item in value]
+    if isinstance(value, dict):
+        return needle in [str(key).lower() for key in value]
+    return needle in (value if isinstance(value, str) else str(value)).lower()

@@ -1,14 +1,20 @@
 """Resolve wanted packs to pinned checkouts, following pack.yaml dependencies.
 
 Breadth-first, so everything the spec names is pinned before any dependency is looked at.
-A dependency without a ref is satisfied by a pack of that ref already chosen (as st2 does);
-the same pack wanted at two different commits is a conflict naming both requesters. A local
-directory that is not a git repository is pinned by its content instead of a commit, and its
-pack.yaml may name dependencies by paths relative to it.
+The rules: the same request made twice is one request; a dependency without a ref is
+satisfied by a pack of that ref already chosen (as st2 does); otherwise one pack at two
+commits is a conflict naming both requesters, whatever their sources; a dependency cycle is
+an error showing its path. An index name's version (its own, or one its ``versions`` lists)
+is the tag of that version, ``X.Y.Z`` or ``vX.Y.Z``. A local directory that is not a git
+repository is pinned by its content instead of a commit, and its pack.yaml may name
+dependencies by paths relative to it. A run that fails validation leaves the cache as it
+found it.
 """
 
 from __future__ import annotations
 
+import re
+import shutil
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,9 +24,12 @@ from .. import git
 from ..errors import ConfigError, SourceError, suggest
 from ..redact import redact_url
 from . import localdir
+from .cycles import find_cycle
 from .index import Index
 from .metadata import load_pack_yaml
 from .source import PackRequest, local_path, parse_source
+
+_VERSION_TAG = re.compile(r"^v?\d+\.\d+\.\d+$")
 
 
 @dataclass(frozen=True)
@@ -29,6 +38,7 @@ class Want:
 
     request: PackRequest
     requester: str
+    parent: str | None = None  # the pack whose pack.yaml asked; None for the spec
 
 
 @dataclass(frozen=True)
@@ -53,6 +63,7 @@ class _Located:
     ref: str | None
     wanted: str
     index_ref: str | None
+    tag_only: bool = False
 
 
 def _locate(request: PackRequest, index: Index | None, requester: str) -> _Located:
@@ -65,9 +76,10 @@ def _locate(request: PackRequest, index: Index | None, requester: str) -> _Locat
                           "index was given; pass an index or use a git URL or path")
     entry = index.get(request.location)
     if request.ref:
-        return _Located(entry.repo_url, request.ref, request.ref, entry.ref)
+        listed = request.ref.removeprefix("v") in (entry.version, *entry.versions)
+        return _Located(entry.repo_url, request.ref, request.ref, entry.ref, listed)
     return _Located(entry.repo_url, entry.version, f"{entry.version} (index version)",
-                    entry.ref)
+                    entry.ref, True)
 
 
 @dataclass(frozen=True)
@@ -88,26 +100,45 @@ class _Resolver:
         self.skip_dependencies = skip_dependencies
         self.mirrors: dict[str, Path] = {}
         self.chosen: dict[str, ResolvedPack] = {}
+        self.seen: dict[PackRequest, str] = {}
+        self.needs: dict[str, list[str]] = {}
 
     def run(self, wants: Iterable[Want]) -> tuple[ResolvedPack, ...]:
         queue = deque(wants)
         while queue:
             want = queue.popleft()
-            queue.extend(self._one(want))
+            ref = self.seen.get(want.request)
+            if ref is None:
+                queue.extend(self._one(want))
+            else:
+                self._need(want, ref)
+        cycle = find_cycle(self.needs)
+        if cycle:
+            raise ConfigError(f"pack dependency cycle: {' -> '.join(cycle)}; remove one of "
+                              "these dependencies from its pack.yaml")
         return tuple(self.chosen.values())
+
+    def _need(self, want: Want, ref: str) -> None:
+        if want.parent is not None:
+            self.needs.setdefault(want.parent, []).append(ref)
 
     def _one(self, want: Want) -> list[Want]:
         request = want.request
         located = _locate(request, self.index, want.requester)
-        if request.ref is None and located.index_ref in self.chosen:
+        # Only a dependency is satisfied by whatever was chosen: a spec entry is exact.
+        lenient = want.parent is not None and request.ref is None
+        if lenient and located.index_ref in self.chosen:
+            self._need(want, str(located.index_ref))
             return []
         source = redact_url(located.url)
         pinned = self._pin(located, source, want.requester)
         label = f"{source}@{localdir.short(pinned.commit)}"
         meta = load_pack_yaml(pinned.path, label)
+        self.seen[request] = meta.ref
+        self._need(want, meta.ref)
         prior = self.chosen.get(meta.ref)
         if prior is not None:
-            if prior.commit == pinned.commit or request.ref is None:
+            if prior.commit == pinned.commit or lenient:
                 return []
             raise ConfigError(
                 f"pack {meta.ref!r} wanted at {prior.wanted} ({localdir.short(prior.commit)}) "
@@ -123,7 +154,7 @@ class _Resolver:
             return []
         return [Want(parse_source(dep, None, f"{label}: pack.yaml dependencies[{i}]",
                                   pinned.deps_dir),
-                     f"pack {meta.ref!r}")
+                     f"pack {meta.ref!r}", meta.ref)
                 for i, dep in enumerate(meta.dependencies)]
 
     def _pin(self, located: _Located, source: str, requester: str) -> _Pinned:
@@ -144,7 +175,8 @@ class _Resolver:
         repo = self.mirrors.get(located.url)
         if repo is None:
             repo = self.mirrors[located.url] = git.mirror(located.url, self.cache)
-        commit = git.resolve_ref(repo, located.ref)
+        commit = (_version_tag(repo, str(located.ref)) if located.tag_only
+                  else git.resolve_ref(repo, located.ref))
         if commit is None:
             raise self._missing_ref(repo, source, located, requester)
         return _Pinned(commit, git.checkout(repo, commit, self.cache), located.wanted)
@@ -154,6 +186,14 @@ class _Resolver:
         if located.ref is None:
             return SourceError(f"{source} (wanted by {requester}): the repository has no "
                                "default branch head; give a ref")
+        if located.tag_only:
+            version = str(located.ref).removeprefix("v")
+            tags = git.run(["for-each-ref", "--format=%(refname:short)", "refs/tags"],
+                           cwd=repo).stdout.split()
+            return SourceError(
+                f"{source} (wanted by {requester}): the index lists version {version} but the "
+                f"repository has no tag {version} or v{version}; pick a version it has "
+                f"(tags: {', '.join(t for t in tags if _VERSION_TAG.match(t)) or 'none'})")
         names = git.ref_names(repo)
         return SourceError(
             f"{source} (wanted by {requester}): {located.wanted!r} is not a branch, tag, "
@@ -161,11 +201,44 @@ class _Resolver:
             f"known: {', '.join(names[:20]) or 'none'}")
 
 
+def _version_tag(repo: Path, version: str) -> str | None:
+    """The commit of the tag of an index version: ``X.Y.Z`` else ``vX.Y.Z`` (never a branch
+    that happens to share the name)."""
+    bare = version.removeprefix("v")
+    for name in (f"refs/tags/{bare}", f"refs/tags/v{bare}"):
+        done = git.run(["rev-parse", "--verify", "--quiet", f"{name}^{{commit}}"], cwd=repo,
+                       check=False)
+        if done.returncode == 0:
+            return done.stdout.strip()
+    return None
+
+
+def _cache_entries(cache: Path) -> set[Path]:
+    """The cache's top entries and their children: what a run may add."""
+    if not cache.is_dir():
+        return set()
+    tops = set(cache.iterdir())
+    return tops | {child for top in tops if top.is_dir() for child in top.iterdir()}
+
+
 def resolve_packs(wants: Iterable[Want], index: Index | None, cache: Path,
                   skip_dependencies: bool = False) -> tuple[ResolvedPack, ...]:
     """Pin every wanted pack (and, unless skipped, its dependencies) to a checked-out commit.
 
-    ``cache`` holds mirrors (``repos/``) and checkouts (``checkouts/<sha>``); pass e.g.
-    ``<cache_dir>/packs``. Results are in resolution order, one per pack ref.
+    ``cache`` holds mirrors (``repos/``), checkouts (``checkouts/<sha>``) and snapshots;
+    pass e.g. ``<cache_dir>/packs``. Results are in resolution order, one per pack ref. On
+    a ConfigError whatever this run added to the cache is removed again.
     """
-    return _Resolver(index, cache, skip_dependencies).run(wants)
+    existed = cache.is_dir()
+    before = _cache_entries(cache)
+    try:
+        return _Resolver(index, cache, skip_dependencies).run(wants)
+    except ConfigError:
+        for path in sorted(_cache_entries(cache) - before, reverse=True):
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+        if not existed and cache.is_dir():
+            shutil.rmtree(cache)
+        raise

@@ -17,6 +17,9 @@ _IMAGE = re.compile(
     r"(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$"
 )
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+# A distro package name (Debian's and EL's rules together); never an option or a shell word.
+_PACKAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9+._:-]*$")
+_FORMATS = ("deb", "rpm")
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,14 @@ class BaseImage:
     def ref(self, tag: str) -> str:
         """The base image reference for one of the tags."""
         return f"{self.image}:{tag}"
+
+
+@dataclass(frozen=True)
+class BuildPackages:
+    """Extra distro packages for the wheel builder, by package format (Debian, EL names)."""
+
+    deb: tuple[str, ...] = ()
+    rpm: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -48,6 +59,7 @@ class Spec:
     image: str
     version: str
     packs: tuple[PackEntry, ...]
+    build_packages: BuildPackages = BuildPackages()
 
     def image_tag(self, base_tag: str) -> str:
         """The output reference for one base tag: ``<image>:<version>-<tag>``."""
@@ -96,13 +108,27 @@ def _tag(where: str, value: Any) -> str:
     return tag
 
 
+def _build_packages(where: str, value: Any) -> BuildPackages:
+    lists = _mapping(where, value, _FORMATS, ())
+    found: dict[str, tuple[str, ...]] = {}
+    for fmt, names in lists.items():
+        if not isinstance(names, list):
+            raise ConfigError(f"{where}.{fmt}: must be a list of package names")
+        for i, name in enumerate(names):
+            if not isinstance(name, str) or not _PACKAGE.match(name):
+                raise ConfigError(f"{where}.{fmt}[{i}]: {name!r} is not a package name "
+                                  "(letters, digits, '+', '.', '_', ':', '-')")
+        found[fmt] = tuple(names)
+    return BuildPackages(**found)
+
+
 def load_spec(path: Path) -> Spec:
     """Read and validate a spec file; every error names the file and the field."""
     data = read_yaml(path, "spec file", "pass an existing spec path")
     top = _mapping(f"{path}", data, ("base", "pack_image"), ("base", "pack_image"))
     base = _mapping(f"{path}: base", top["base"], ("image", "tags"), ("image", "tags"))
-    out = _mapping(f"{path}: pack_image", top["pack_image"], ("image", "version", "packs"),
-                   ("image", "version", "packs"))
+    out = _mapping(f"{path}: pack_image", top["pack_image"],
+                   ("image", "version", "packs", "build_packages"), ("image", "version", "packs"))
 
     tags = base["tags"]
     if not isinstance(tags, list) or not tags:
@@ -134,4 +160,6 @@ def load_spec(path: Path) -> Spec:
         image=_image(f"{path}: pack_image.image", out["image"]),
         version=version,
         packs=tuple(packs),
+        build_packages=_build_packages(f"{path}: pack_image.build_packages",
+                                       out.get("build_packages", {})),
     )
