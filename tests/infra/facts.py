@@ -165,8 +165,10 @@ _WRITABLE = {
             ("st2", "/opt/stackstorm/virtualenvs")),
 }
 _PORTS = {"st2": (9100, 9101, 9102)}
-# The programs of /usr/bin whose --help prints their usage and exits 1 (st2ctl's own way).
-HELP_EXITS_1 = ("st2ctl",)
+# The programs of /usr/bin that print their usage for --help but exit non-zero, and that code:
+# st2ctl's own way, and st2's getopts scripts, which know no --help and print their usage
+# for any unknown option.
+HELP_EXIT = {"st2ctl": 1, "st2-run-pack-tests": 2, "st2-self-check": 2}
 # /etc/st2/st2.conf comes from the st2 source (package.env conf_from_source).
 _CONF_FILES = {"st2": (FileFact("st2", "/etc/st2/st2.conf", owner="root", readable_by="st2"),)}
 
