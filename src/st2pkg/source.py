@@ -98,8 +98,7 @@ def fetch(url: str, rev: str, cache_dir: Path, rewrites: Sequence[str] = ()) -> 
         raise SourceError(f"ST2_GITURL: {err}; check the URL (or path) and your access to it"
                           ) from err
     commit = _resolve(repo, url, rev)
-    if commit is None and re.fullmatch(r"[0-9a-f]{7,40}", rev):
-        git.fetch_commit(repo, url, rev, rewrites)
+    if commit is None and git.fetch_commit(repo, url, rev, rewrites):
         commit = _resolve(repo, url, rev)
     if commit is None:
         raise SourceError(f"ST2_GITREV {rev!r} is not a branch, tag or commit of "

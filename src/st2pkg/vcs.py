@@ -46,6 +46,13 @@ class VcsRequirement:
         """The normalised project name (PEP 503)."""
         return normalise(self.name)
 
+    def line(self, target: str) -> str:
+        """This requirement as a requirements line with another ``target`` (``==1.0``,
+        ``@ file://…``, ``@ <commit>``) in place of its git URL; extras and marker kept."""
+        extras = f"[{self.extras}]" if self.extras else ""
+        marker = f" ; {self.marker}" if self.marker else ""
+        return f"{self.name}{extras}{target}{marker}"
+
 
 @dataclass(frozen=True)
 class ResolvedVcs:
@@ -78,16 +85,12 @@ class Requirements:
     def key_text(self) -> str:
         """Text that changes whenever what gets installed can change: the plain lines and each
         VCS requirement's commit (a moved branch changes it, an unchanged one does not)."""
-        pinned = [f"{v.req.key} @ {v.commit}{_with_marker(v.req.marker)}" for v in self.vcs]
+        pinned = [v.req.line(f" @ {v.commit}") for v in self.vcs]
         return "\n".join([*self.plain, *sorted(pinned)]) + "\n"
 
 
 def normalise(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def _with_marker(marker: str) -> str:
-    return f" ; {marker}" if marker else ""
 
 
 def parse(line: str) -> VcsRequirement | None:

@@ -100,10 +100,7 @@ class Wheelhouse:
         lines = list(requirements.plain)
         for v in requirements.vcs:
             version = self._vcs_name(v).split("-")[1]
-            extras = f"[{v.req.extras}]" if v.req.extras else ""
-            marker = f" ; {v.req.marker}" if v.req.marker else ""
-            lines += [f"--find-links {REMOTE}/vcs/{v.commit}",
-                      f"{v.req.name}{extras}=={version}{marker}"]
+            lines += [f"--find-links {REMOTE}/vcs/{v.commit}", v.req.line(f"=={version}")]
         return "\n".join(lines) + "\n"
 
     def _fill_text(self, requirements: Requirements) -> str:
@@ -111,10 +108,7 @@ class Wheelhouse:
         so the index can never offer another build of the same version."""
         lines = list(requirements.plain)
         for v in requirements.vcs:
-            extras = f"[{v.req.extras}]" if v.req.extras else ""
-            marker = f" ; {v.req.marker}" if v.req.marker else ""
-            lines.append(f"{v.req.name}{extras} @ file://{REMOTE}/vcs/{v.commit}/"
-                         f"{self._vcs_name(v)}{marker}")
+            lines.append(v.req.line(f" @ file://{REMOTE}/vcs/{v.commit}/{self._vcs_name(v)}"))
         return "\n".join(lines) + "\n"
 
     def _vcs_wheel(self, vcs: ResolvedVcs) -> Path | None:
