@@ -1,16 +1,24 @@
 from __future__ import annotations
 
 import base64
+import datetime
+import ipaddress
 import json
+import socket
+import ssl
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import ClassVar
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from tests.fixtures.packs import index_entry, write_index
 
+from st2pkg import http, retry
 from st2pkg.errors import ConfigError, SourceError
 from st2pkg.packs import commands
 from st2pkg.packs.index import Index, load_index
@@ -122,48 +130,218 @@ def test_missing_index_file(tmp_path: Path) -> None:
         load_index(str(tmp_path / "missing.json"))
 
 
+SECRET = "s3cret-9d4e"
+BASIC = "Basic " + base64.b64encode(f"bot:{SECRET}".encode()).decode()
+# A canned reply: status, headers, body. Status 0 drops the connection without an answer.
+Reply = tuple[int, dict[str, str], bytes]
+_GONE: Reply = (404, {}, b"")
+
+
+def _body(*refs: str) -> bytes:
+    return json.dumps({"packs": {ref: index_entry(ref, REPO.format(ref), "1.0.0")
+                                 for ref in refs}}).encode()
+
+
+class _Server(ThreadingHTTPServer):
+    """Answers each path with its replies in turn (the last one repeats) and keeps every
+    request it got: path, headers, and the whole text that came in."""
+
+    def __init__(self, replies: dict[str, list[Reply]]) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.replies = replies
+        self.seen: list[tuple[str, dict[str, str], str]] = []
+
+    @property
+    def port(self) -> int:
+        return int(self.server_address[1])
+
+
 class _Handler(BaseHTTPRequestHandler):
-    body = b""
-    seen: ClassVar[list[str | None]] = []
+    server: _Server
 
     def do_GET(self) -> None:
-        self.seen.append(self.headers.get("Authorization"))
-        ok = self.path == "/index.json"
-        self.send_response(200 if ok else 404)
+        self.server.seen.append((self.path, dict(self.headers),
+                                 self.requestline + "\n" + str(self.headers)))
+        queue = self.server.replies.get(self.path, [_GONE])
+        status, headers, body = queue.pop(0) if len(queue) > 1 else queue[0]
+        if status == 0:
+            self.close_connection = True
+            return
+        self.send_response(status)
+        for name, value in {"Content-Length": str(len(body)), **headers}.items():
+            self.send_header(name, value)
         self.end_headers()
-        if ok:
-            self.wfile.write(self.body)
+        self.wfile.write(body)
 
     def log_message(self, format: str, *args: object) -> None:
-        pass
+        """Quiet: the tests read what the server saw, not its log."""
 
 
 @pytest.fixture
-def http_index() -> Iterator[str]:
-    _Handler.body = json.dumps({"packs": {
-        "email": index_entry("email", REPO.format("email"), "1.0.0")}}).encode()
-    _Handler.seen = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"127.0.0.1:{server.server_address[1]}"
-    finally:
+def serve() -> Iterator[Callable[..., _Server]]:
+    """Starts servers on 127.0.0.1 (a free port each, https with ``tls``); stops them after
+    the test."""
+    running: list[tuple[_Server, threading.Thread]] = []
+
+    def start(replies: dict[str, list[Reply]], tls: ssl.SSLContext | None = None) -> _Server:
+        server = _Server(replies)
+        if tls is not None:
+            server.socket = tls.wrap_socket(server.socket, server_side=True)
+        thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+        thread.start()
+        running.append((server, thread))
+        return server
+
+    yield start
+    for server, thread in running:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
 
 
-def test_http_index_with_credentials_in_url(http_index: str) -> None:
-    entries = load_index(f"http://bot:t0ken@{http_index}/index.json")
-    assert entries["email"].index == f"http://***@{http_index}/index.json"
-    assert _Handler.seen == ["Basic " + base64.b64encode(b"bot:t0ken").decode()]
+@pytest.fixture
+def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(retry, "WAIT", 0.01)
 
 
-def test_http_index_errors_hide_credentials(http_index: str) -> None:
-    with pytest.raises(SourceError, match="cannot be read") as err:
-        load_index(f"http://bot:t0ken@{http_index}/missing.json")
-    assert "t0ken" not in str(err.value)
+def test_http_index_with_credentials_in_url(serve: Callable[..., _Server]) -> None:
+    server = serve({"/index.json": [(200, {}, _body("email"))]})
+    entries = load_index(f"http://bot:{SECRET}@127.0.0.1:{server.port}/index.json")
+    assert entries["email"].index == f"http://***@127.0.0.1:{server.port}/index.json"
+    assert [headers.get("Authorization") for _, headers, _ in server.seen] == [BASIC]
+
+
+def test_a_redirect_to_another_host_does_not_take_the_credentials(
+        serve: Callable[..., _Server]) -> None:
+    # 127.0.0.1 and localhost are the same machine but different hosts to a client.
+    other = serve({"/mirror/index.json": [(200, {}, _body("email"))]})
+    first = serve({"/index.json": [
+        (302, {"Location": f"http://localhost:{other.port}/mirror/index.json"}, b"")]})
+    entries = load_index(f"http://bot:{SECRET}@127.0.0.1:{first.port}/index.json")
+    assert list(entries) == ["email"]
+    assert [headers.get("Authorization") for _, headers, _ in first.seen] == [BASIC]
+    assert [path for path, _, _ in other.seen] == ["/mirror/index.json"]
+    _, headers, text = other.seen[0]
+    assert "Authorization" not in headers
+    assert SECRET not in text
+    assert BASIC.split()[1] not in text
+
+
+def test_a_redirect_on_the_same_host_keeps_working(serve: Callable[..., _Server]) -> None:
+    server = serve({"/old.json": [(301, {"Location": "/index.json"}, b"")],
+                    "/index.json": [(200, {}, _body("email"))]})
+    entries = load_index(f"http://bot:{SECRET}@127.0.0.1:{server.port}/old.json")
+    assert list(entries) == ["email"]
+    assert [(path, headers.get("Authorization")) for path, headers, _ in server.seen] == [
+        ("/old.json", BASIC), ("/index.json", BASIC)]
+
+
+@pytest.mark.usefixtures("quick_retries")
+@pytest.mark.parametrize("hiccup", [(503, {}, b"busy"), (0, {}, b"")],
+                         ids=["503", "dropped connection"])
+def test_a_transient_failure_is_retried_and_logged(
+        serve: Callable[..., _Server], capsys: pytest.CaptureFixture[str],
+        hiccup: Reply) -> None:
+    server = serve({"/index.json": [hiccup, (200, {}, _body("email"))]})
+    entries = load_index(f"http://bot:{SECRET}@127.0.0.1:{server.port}/index.json")
+    assert list(entries) == ["email"]
+    assert len(server.seen) == 2
+    err = capsys.readouterr().err
+    assert f"fetching pack index http://***@127.0.0.1:{server.port}/index.json: " \
+           "attempt 1 of 4 failed" in err
+    assert "attempt 2" not in err
+    assert SECRET not in err
+
+
+@pytest.mark.usefixtures("quick_retries")
+@pytest.mark.parametrize(("reply", "error", "said"), [
+    (_GONE, SourceError, r"cannot be read \(HTTP 404 Not Found\); check the URL$"),
+    ((401, {}, b""), SourceError, r"\(HTTP 401 Unauthorized\); check the credentials"),
+    ((200, {}, b"<html>sign in</html>"), ConfigError, r"not valid JSON \(Expecting value"),
+    ((200, {}, b'{"packs": "caf\xe9"}'), ConfigError, r"not valid JSON \('utf-8' codec"),
+], ids=["404", "401", "not JSON", "not UTF-8"])
+def test_a_bad_answer_is_one_line_and_not_retried(
+        serve: Callable[..., _Server], capsys: pytest.CaptureFixture[str], reply: Reply,
+        error: type[Exception], said: str) -> None:
+    server = serve({"/index.json": [reply]})
+    url = f"http://bot:{SECRET}@127.0.0.1:{server.port}/index.json"
+    with pytest.raises(error, match=said) as raised:
+        load_index(url)
+    message = str(raised.value)
+    assert message.startswith(f"pack index http://***@127.0.0.1:{server.port}/index.json: ")
+    assert "\n" not in message
+    assert SECRET not in message
+    assert len(server.seen) == 1
+    assert "retrying" not in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("quick_retries")
+def test_a_refused_connection_is_not_retried(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(SourceError, match=r"\(Connection refused\); check the URL") as err:
+        load_index(f"http://bot:{SECRET}@127.0.0.1:{port}/index.json")
+    assert SECRET not in str(err.value)
+    assert "retrying" not in capsys.readouterr().err
+
+
+@pytest.fixture
+def own_ca(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ssl.SSLContext]:
+    """A server context whose self-signed certificate (for 127.0.0.1) is SSL_CERT_FILE's
+    only CA; requests' own CA variables are unset, and the kept session is made anew."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "st2pkg test CA")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
+                           critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
+                key.public_key()), critical=False)
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .sign(key, hashes.SHA256()))
+    pem = tmp_path / "ca.pem"
+    pem.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    secret = tmp_path / "key.pem"
+    secret.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                         serialization.PrivateFormat.PKCS8,
+                                         serialization.NoEncryption()))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(pem, secret)
+    for variable in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("SSL_CERT_FILE", str(pem))
+    http.session.cache_clear()
+    yield context
+    http.session.cache_clear()
+
+
+def test_https_index_trusts_ssl_cert_file(serve: Callable[..., _Server],
+                                          own_ca: ssl.SSLContext) -> None:
+    server = serve({"/index.json": [(200, {}, _body("email"))]}, tls=own_ca)
+    entries = load_index(f"https://bot:{SECRET}@127.0.0.1:{server.port}/index.json")
+    assert list(entries) == ["email"]
+    assert [headers.get("Authorization") for _, headers, _ in server.seen] == [BASIC]
+
+
+@pytest.mark.usefixtures("quick_retries")
+def test_https_index_without_its_ca_is_one_line_and_not_retried(
+        serve: Callable[..., _Server], own_ca: ssl.SSLContext,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("SSL_CERT_FILE")
+    server = serve({"/index.json": [(200, {}, _body("email"))]}, tls=own_ca)
+    with pytest.raises(SourceError, match=r"certificate verify failed.*check the CA bundle"
+                       ) as err:
+        load_index(f"https://bot:{SECRET}@127.0.0.1:{server.port}/index.json")
+    assert "\n" not in str(err.value)
+    assert SECRET not in str(err.value)
+    assert server.seen == []
+    assert "retrying" not in capsys.readouterr().err
 
 
 def test_an_exchange_shaped_index_parses_and_shows_every_field(tmp_path: Path) -> None:

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import base64
 import json
-import urllib.error
 import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
+from .. import http
 from ..errors import ConfigError, SourceError, suggest
 from ..redact import redact_url
 
-_TIMEOUT = 60.0
 # st2's search (st2common services/packs.py, case-insensitive as st2api calls it): fields
 # never searched, and the fields whose matches rank first, in this order.
 _EXCLUDE = ("repo_url", "email")
@@ -39,24 +37,18 @@ class IndexEntry:
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
 
-def _read(location: str) -> bytes:
-    parts = urlsplit(location)
+def _read(location: str, shown: str) -> bytes:
+    try:
+        parts = urlsplit(location)
+    except ValueError as err:
+        raise ConfigError(f"pack index {shown}: not a valid URL ({err}); check it") from err
     scheme = parts.scheme.lower()
     if scheme in ("http", "https"):
-        # urllib does not take credentials from the URL itself: move them to a header.
-        host = parts.hostname or ""
-        netloc = f"{host}:{parts.port}" if parts.port else host
-        request = urllib.request.Request(urlunsplit(parts._replace(netloc=netloc)))
-        if parts.username is not None:
-            token = f"{parts.username}:{parts.password or ''}".encode()
-            request.add_header("Authorization", "Basic " + base64.b64encode(token).decode())
-        with urllib.request.urlopen(request, timeout=_TIMEOUT) as response:
-            body: bytes = response.read()
-            return body
+        return http.get(location, what=f"pack index {shown}")
     if scheme == "file":
         return Path(urllib.request.url2pathname(parts.path)).read_bytes()
     if scheme and len(scheme) > 1:
-        raise ConfigError(f"pack index {redact_url(location)}: unsupported URL scheme "
+        raise ConfigError(f"pack index {shown}: unsupported URL scheme "
                           f"{scheme!r}; use http(s)://, file:// or a path")
     return Path(location).expanduser().read_bytes()
 
@@ -113,15 +105,14 @@ def load_index(location: str) -> dict[str, IndexEntry]:
     """Read one index (http(s) URL, file:// URL or path): its packs by ref."""
     shown = redact_url(location)
     try:
-        data = json.loads(_read(location))
-    except (urllib.error.URLError, OSError) as err:
-        if isinstance(err, urllib.error.HTTPError):
-            err.close()  # an HTTP error response still holds its socket
-        reason = getattr(err, "reason", None) or err.strerror or err
-        raise SourceError(f"pack index {shown}: cannot be read ({redact_url(str(reason))}); "
-                          "check the URL or path, or pass another index") from err
+        data = json.loads(_read(location, shown))
+    except OSError as err:
+        reason = redact_url(err.strerror or str(err))
+        raise SourceError(f"pack index {shown}: cannot be read ({reason}); "
+                          "check the path, or pass another index") from err
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ConfigError(f"pack index {shown}: not valid JSON: {err}") from err
+        raise ConfigError(f"pack index {shown}: not valid JSON ({err}); check that it names "
+                          "a pack index file (JSON with a 'packs' mapping)") from err
     packs = data.get("packs") if isinstance(data, dict) else None
     if not isinstance(packs, dict):
         raise ConfigError(f"pack index {shown}: must be a JSON object with a 'packs' mapping")
