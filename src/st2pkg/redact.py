@@ -6,11 +6,16 @@ import re
 
 # scheme://userinfo@host... ; userinfo may be "user", "user:password" or a bare token.
 _USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<userinfo>[^/@\s]+)@")
+# Query parameters that carry credentials (signed URLs, API tokens).
+_SECRET_QUERY = re.compile(r"(?i)([?&](?:access_token|private_token|token|password|passwd|"
+                           r"secret|api_key|apikey|key|sig|signature|auth)=)[^&#\s]+")
 
 
 def redact_url(url: str) -> str:
-    """Replace the userinfo part of every URL in ``url`` with ``***``."""
-    return _USERINFO.sub(lambda m: f"{m.group('scheme')}***@", url)
+    """Replace the userinfo part of every URL in ``url``, and the values of query parameters
+    that carry credentials (token=, key=, sig=, ...), with ``***``."""
+    url = _USERINFO.sub(lambda m: f"{m.group('scheme')}***@", url)
+    return _SECRET_QUERY.sub(lambda m: f"{m.group(1)}***", url)
 
 
 def redact_text(text: str, secrets: tuple[str, ...] = ()) -> str:

@@ -27,3 +27,13 @@ def test_secrets_of_urls_are_the_credentials_only() -> None:
 
     assert secrets_of("https://user:pw1@h.invalid/a", "https://tok9@h.invalid/b",
                       "ssh://git@h.invalid/c", "file:///srv/git") == ("pw1", "tok9")
+
+
+@pytest.mark.parametrize(("url", "shown"), [
+    ("https://h/index.json?token=abc123", "https://h/index.json?token=***"),
+    ("https://h/i.json?v=1&access_token=abc&x=2", "https://h/i.json?v=1&access_token=***&x=2"),
+    ("https://h/a?X-Sig=1&sig=zz#frag", "https://h/a?X-Sig=1&sig=***#frag"),
+    ("https://h/a?ref=main", "https://h/a?ref=main"),
+])
+def test_credentials_in_a_query_are_hidden(url: str, shown: str) -> None:
+    assert redact_url(url) == shown
