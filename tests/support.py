@@ -14,22 +14,23 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @dataclass(frozen=True)
 class Cli:
-    """Runs `invoke <task>` from the repo root with its own output and state dirs."""
+    """Runs `st2pkg <task>` (as `python -m st2pkg`) from the repo root with its own output
+    and state dirs."""
 
     env: dict[str, str]
 
     def __call__(self, *args: str, check: bool = True,
                  extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         env = {**self.env, **(extra_env or {})}
-        proc = subprocess.run([sys.executable, "-m", "invoke", *args], cwd=ROOT, env=env,
+        proc = subprocess.run([sys.executable, "-m", "st2pkg", *args], cwd=ROOT, env=env,
                               capture_output=True, text=True, check=False)
         if check and proc.returncode != 0:
-            raise AssertionError(f"invoke {' '.join(args)} exited {proc.returncode}\n"
+            raise AssertionError(f"st2pkg {' '.join(args)} exited {proc.returncode}\n"
                                  f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
         return proc
 
     def popen(self, *args: str) -> subprocess.Popen[str]:
-        return subprocess.Popen([sys.executable, "-m", "invoke", *args], cwd=ROOT, env=self.env,
+        return subprocess.Popen([sys.executable, "-m", "st2pkg", *args], cwd=ROOT, env=self.env,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
     def run_ids(self) -> set[str]:

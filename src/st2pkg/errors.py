@@ -5,23 +5,32 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
+from .redact import redact_url
+
+# The exit code of bad input, wherever it is found.
+USAGE = 2
+
 
 class St2PkgError(Exception):
-    """Base error: a message for the user and the exit code it maps to."""
+    """Base error: a message for the user and the exit code it maps to. Its text never
+    shows a URL's credentials, whichever value the message quotes."""
 
     exit_code = 1
+
+    def __str__(self) -> str:
+        return redact_url(super().__str__())
 
 
 class ConfigError(St2PkgError):
     """Bad input: config file, environment, command line or spec file (exit 2)."""
 
-    exit_code = 2
+    exit_code = USAGE
 
 
 class SourceError(St2PkgError):
     """The source could not be fetched or the revision does not exist (exit 2)."""
 
-    exit_code = 2
+    exit_code = USAGE
 
 
 class UnavailableError(St2PkgError):

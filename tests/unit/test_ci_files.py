@@ -32,7 +32,7 @@ def test_workflow_matrix_is_the_catalog_and_uploads_results() -> None:
     job = flow["jobs"]["pipeline"]
     assert sorted(job["strategy"]["matrix"]["distro"]) == sorted(Catalog.load().distros)
     runs = [s.get("run", "") for s in job["steps"]]
-    assert any("./bootstrap invoke pipeline" in r for r in runs)
+    assert any("./bootstrap st2pkg pipeline" in r for r in runs)
     uploads = [s for s in job["steps"] if str(s.get("uses", "")).startswith(
         "actions/upload-artifact")]
     paths = "\n".join(s["with"]["path"] for s in uploads)
@@ -64,6 +64,6 @@ def test_drone_structure() -> None:
 def test_drone_runs_the_same_tasks_for_the_catalog() -> None:
     commands = "\n".join(c for d in drone_docs() for s in d["steps"] for c in s["commands"])
     assert "./bootstrap pytest" in commands
-    line = next(c for c in commands.splitlines() if "invoke pipeline" in c)
+    line = next(c for c in commands.splitlines() if "st2pkg pipeline" in c)
     distros = line.split("--distro=")[1].split()[0].split(",")
     assert sorted(distros) == sorted(Catalog.load().distros)
