@@ -1,14 +1,14 @@
 """The one dispatch point for package-format differences (deb vs rpm): how to read a
-package's identity, install, remove and query it. Everything else asks ``FORMATS[fmt]``."""
+package's identity, install and remove it. Everything else asks ``FORMATS[fmt]``."""
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from .distros import Format
+from .remote import Commands, Result
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class Identity:
 
 
 class PackageFormat(Protocol):
-    """Commands (shell strings run on a node) for one package format."""
+    """What differs between package formats, run on a node through ``Commands``."""
 
     name: Format
     suffix: str
@@ -30,11 +30,14 @@ class PackageFormat(Protocol):
     # carry rpmbuild, so rpm specs are caught there; EL nodes have no dpkg-buildpackage).
     spec_check: Format | None
 
-    def identify(self, path: str) -> str: ...
+    def identify(self, node: Commands, path: str) -> Identity: ...
     def parse_identity(self, output: str) -> Identity: ...
-    def install(self, paths: Sequence[str]) -> str: ...
-    def purge(self, names: Sequence[str]) -> str: ...
-    def is_installed(self, name: str) -> str: ...
+    def install(self, node: Commands, paths: Sequence[str]) -> None: ...
+    def purge(self, node: Commands, names: Sequence[str]) -> Result: ...
+
+
+def _installing(paths: Sequence[str]) -> str:
+    return f"installing {', '.join(p.rsplit('/', 1)[-1] for p in paths)}"
 
 
 class Deb:
@@ -42,8 +45,10 @@ class Deb:
     suffix = ".deb"
     spec_check: Format | None = "rpm"
 
-    def identify(self, path: str) -> str:
-        return f"dpkg-deb -f {shlex.quote(path)} Package Version Architecture"
+    def identify(self, node: Commands, path: str) -> Identity:
+        shown = node.run("dpkg-deb -f %s Package Version Architecture", path,
+                         what=f"dpkg-deb -f {path}")
+        return self.parse_identity(shown.stdout)
 
     def parse_identity(self, output: str) -> Identity:
         fields = dict(line.split(": ", 1) for line in output.strip().splitlines() if ": " in line)
@@ -51,18 +56,15 @@ class Deb:
         return Identity(fields["Package"], version or fields["Version"], release,
                         fields["Architecture"])
 
-    def install(self, paths: Sequence[str]) -> str:
-        quoted = " ".join(shlex.quote(p) for p in paths)
-        return ("export DEBIAN_FRONTEND=noninteractive && apt-get update -q && "
-                f"apt-get install -y -q --no-install-recommends {quoted}")
+    def install(self, node: Commands, paths: Sequence[str]) -> None:
+        node.run("export DEBIAN_FRONTEND=noninteractive && apt-get update -q && "
+                 "apt-get install -y -q --no-install-recommends %s", paths,
+                 what=_installing(paths))
 
-    def purge(self, names: Sequence[str]) -> str:
-        return ("DEBIAN_FRONTEND=noninteractive apt-get purge -y -q "
-                + " ".join(shlex.quote(n) for n in names))
-
-    def is_installed(self, name: str) -> str:
-        status = f"dpkg-query -W -f='${{Status}}' {shlex.quote(name)}"
-        return f"{status} | grep -q 'install ok installed'"
+    def purge(self, node: Commands, names: Sequence[str]) -> Result:
+        """Purge ``names``; the caller decides on the exit code (output includes stderr)."""
+        return node.run("DEBIAN_FRONTEND=noninteractive apt-get purge -y -q %s 2>&1", names,
+                        check=False)
 
 
 class Rpm:
@@ -70,22 +72,21 @@ class Rpm:
     suffix = ".rpm"
     spec_check: Format | None = None
 
-    def identify(self, path: str) -> str:
-        return ("rpm -qp --qf '%{NAME}\\t%{VERSION}\\t%{RELEASE}\\t%{ARCH}\\n' "
-                + shlex.quote(path))
+    def identify(self, node: Commands, path: str) -> Identity:
+        shown = node.run("rpm -qp --qf '%%{NAME}\\t%%{VERSION}\\t%%{RELEASE}\\t%%{ARCH}\\n' %s",
+                         path, what=f"rpm -qp {path}")
+        return self.parse_identity(shown.stdout)
 
     def parse_identity(self, output: str) -> Identity:
         name, version, release, arch = output.strip().splitlines()[-1].split("\t")
         return Identity(name, version, release, arch)
 
-    def install(self, paths: Sequence[str]) -> str:
-        return "dnf install -y " + " ".join(shlex.quote(p) for p in paths)
+    def install(self, node: Commands, paths: Sequence[str]) -> None:
+        node.run("dnf install -y %s", paths, what=_installing(paths))
 
-    def purge(self, names: Sequence[str]) -> str:
-        return "dnf remove -y " + " ".join(shlex.quote(n) for n in names)
-
-    def is_installed(self, name: str) -> str:
-        return f"rpm -q {shlex.quote(name)}"
+    def purge(self, node: Commands, names: Sequence[str]) -> Result:
+        """Remove ``names``; the caller decides on the exit code (output includes stderr)."""
+        return node.run("dnf remove -y %s 2>&1", names, check=False)
 
 
 FORMATS: dict[Format, PackageFormat] = {"deb": Deb(), "rpm": Rpm()}

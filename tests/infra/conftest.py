@@ -34,9 +34,11 @@ from typing import Any
 import pytest
 from testinfra.host import Host
 from tests.infra.facts import Package
-from tests.infra.node import PACKAGE_OPS, Node, detect_format, detect_init, make_init
+from tests.infra.node import PACKAGE_OPS, HostCommands, Node, detect_format
 from tests.infra.settings import Settings
 from tests.infra.settings import load as settings_of_run
+
+from st2pkg.inits import detect, init_mode
 
 PURGE_MARK = "purge"
 NOT_APPLICABLE_MARK = "not_applicable"
@@ -175,8 +177,10 @@ def node(host: Host, settings: Settings) -> Node:
     if mongodb is None and host.run("getent hosts mongodb").rc != 0:
         mongodb = ("ST2PKG_MONGODB is not set and host mongodb does not resolve on the node: "
                    "no MongoDB in this run")
-    return Node(host, PACKAGE_OPS[settings.format or detect_format(host)],
-                make_init(host, settings.init or detect_init(host)), mongodb or None)
+    commands = HostCommands(host)
+    init = init_mode(settings.init or detect(commands), commands)
+    return Node(host, commands, PACKAGE_OPS[settings.format or detect_format(host)], init,
+                mongodb or None)
 
 
 @pytest.fixture(scope="module")

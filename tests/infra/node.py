@@ -1,11 +1,9 @@
 """The test node as the checks see it: its package format and init mode (each difference
-behind one small class), and helpers that read processes, scripts and logs on it."""
+behind one small class; the init modes are st2pkg's own, st2pkg.inits, driven through
+HostCommands), and helpers that read scripts on it."""
 
 from __future__ import annotations
 
-import dataclasses
-import shlex
-from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -15,14 +13,8 @@ from tests.infra.facts import Unit
 
 from st2pkg.distros import Format
 from st2pkg.formats import FORMATS
-
-INIT_MODE_FILE = "/etc/st2pkg-init-mode"
-UNITS_STATE = "/run/st2pkg-units"
-UNITS_LOGS = "/var/log/st2pkg-units"
-# Where the verify stage puts packaging/scripts on the node.
-START_UNITS = "/opt/st2pkg/scripts/start-units"
-TAIL = 30
-INITS = ("systemd", "plain")
+from st2pkg.inits import InitMode
+from st2pkg.remote import Arg, Result, render
 
 
 @dataclass(frozen=True)
@@ -56,8 +48,9 @@ class PackageOps:
         found = self.parse_owners(paths, str(result.stdout))
         return {path: found.get(path, set()) for path in paths}
 
-    def purge(self, names: list[str]) -> str:
-        return FORMATS[self.format].purge(names)
+    def purge(self, host: Host, names: list[str]) -> Result:
+        """Purge (rpm: erase) the packages; the result of the package manager."""
+        return FORMATS[self.format].purge(HostCommands(host), names)
 
     def config_files(self, host: Host, name: str) -> set[str]:
         """What the package manager keeps as package ``name``'s configuration files."""
@@ -141,173 +134,22 @@ def detect_format(host: Host) -> Format:
     raise RuntimeError("the node has neither dpkg-query nor rpm: not a deb or rpm system")
 
 
-def process_user(host: Host, pid: int) -> str | None:
-    """The user of live process ``pid`` (None when it is gone or a zombie)."""
-    result = host.run("ps -o user=,stat= -p %s", str(pid))
-    words = str(result.stdout).split()
-    if result.rc != 0 or len(words) < 2 or words[1].startswith("Z"):
-        return None
-    return words[0]
-
-
-def tail(host: Host, path: str, lines: int = TAIL) -> str:
-    result = host.run("tail -n %s %s", str(lines), path)
-    body = result.stdout.rstrip() if result.rc == 0 else f"(cannot read: {result.stderr.strip()})"
-    return f"--- {path} (last {lines} lines) ---\n{body}"
-
-
-class Init(ABC):
-    """How services are run on the node: systemd, or st2pkg's start-units fallback. The one
-    place where the two differ for the checks."""
-
-    name = ""
+class HostCommands:
+    """st2pkg's ``Commands`` over a testinfra host, so the checks drive the same init and
+    format classes as the verify stage. The command is rendered (quoted) by st2pkg, so a
+    template means the same in both; with ``check`` a failure is an assertion."""
 
     def __init__(self, host: Host) -> None:
         self.host = host
 
-    @abstractmethod
-    def main_pid(self, unit: Unit) -> int | None:
-        """The unit's main process, when it runs."""
-
-    @abstractmethod
-    def logs(self, unit: Unit) -> str:
-        """The tail of what the unit logged, for failure messages."""
-
-    @abstractmethod
-    def stop_for_removal(self, units: list[Unit]) -> None:
-        """Stop what the package's own removal cannot stop under this init."""
-
-    @abstractmethod
-    def restart(self, unit: Unit) -> str | None:
-        """Restart ``unit`` (after a change of its configuration); why not, when it could not."""
-
-    @abstractmethod
-    def worker_problems(self, unit: Unit, count: int) -> list[str]:
-        """Why the pool ``unit`` does not run ``count`` workers as their User=."""
-
-    def running_problem(self, unit: Unit) -> str | None:
-        """Why ``unit`` is not running as its User= (None when it is)."""
-        pid = self.main_pid(unit)
-        if pid is None:
-            return f"{unit.name} is not running (init {self.name})\n{self.logs(unit)}"
-        user = process_user(self.host, pid)
-        if user != unit.user:
-            return (f"{unit.name}: main process {pid} runs as {user!r}, not User={unit.user}"
-                    f"\n{self.logs(unit)}")
-        return None
-
-
-class SystemdInit(Init):
-    """systemd is PID 1: units are what systemctl says they are."""
-
-    name = "systemd"
-
-    def main_pid(self, unit: Unit) -> int | None:
-        if not self.host.service(unit.name).is_running:
-            return None
-        pid = self.host.check_output("systemctl show -p MainPID --value %s", unit.name)
-        return int(pid) if pid.isdigit() and int(pid) > 0 else None
-
-    def running_problem(self, unit: Unit) -> str | None:
-        problem = super().running_problem(unit)
-        if problem:
-            return problem
-        # Restart=on-failure hides a service that keeps crashing: "active" between crashes.
-        restarts = self.host.check_output("systemctl show -p NRestarts --value %s", unit.name)
-        if restarts not in ("", "0"):
-            return f"{unit.name} runs but systemd restarted it {restarts} times\n{self.logs(unit)}"
-        return None
-
-    def restart(self, unit: Unit) -> str | None:
-        result = self.host.run("systemctl restart %s", unit.name)
-        return None if result.rc == 0 else f"systemctl restart {unit.name}: {result.stderr}"
-
-    def worker_problems(self, unit: Unit, count: int) -> list[str]:
-        """Each worker is a unit of its own, UNIT@1 .. UNIT@count."""
-        workers = (dataclasses.replace(unit, name=f"{unit.name}@{n}", user=unit.worker_user,
-                                       workers=0) for n in range(1, count + 1))
-        return [p for p in map(self.running_problem, workers) if p]
-
-    def logs(self, unit: Unit) -> str:
-        journal = self.host.run("journalctl -u %s -n %s --no-pager", unit.name, str(TAIL))
-        return (f"--- journalctl -u {unit.name} -n {TAIL} ---\n"
-                f"{(journal.stdout + journal.stderr).rstrip()}\n"
-                f"{tail(self.host, f'/var/log/st2/{unit.name}.log')}")
-
-    def stop_for_removal(self, units: list[Unit]) -> None:
-        """Nothing: the package's prerm stops its units through systemd (that is checked)."""
-
-
-class PlainInit(Init):
-    """No systemd as PID 1: packaging/scripts/start-units started the units and left a pid
-    file per unit in /run/st2pkg-units and its output in /var/log/st2pkg-units."""
-
-    name = "plain"
-
-    def main_pid(self, unit: Unit) -> int | None:
-        result = self.host.run("cat %s", f"{UNITS_STATE}/{unit.name}.pid")
-        text = result.stdout.strip()
-        if result.rc != 0 or not text.isdigit():
-            return None
-        pid = int(text)
-        return pid if process_user(self.host, pid) is not None else None
-
-    def restart(self, unit: Unit) -> str | None:
-        """Stop the unit's main process, then start it again with start-units (where the
-        verify stage put it)."""
-        if not self.host.file(START_UNITS).exists:
-            return f"no {START_UNITS} on the node to start {unit.name} with"
-        self.stop_for_removal([unit])
-        result = self.host.run("%s %s", START_UNITS, unit.name)
-        return None if result.rc == 0 else f"start-units {unit.name}: {result.stderr}"
-
-    def worker_problems(self, unit: Unit, count: int) -> list[str]:
-        """The workers are children of the pool's main process (st2-workers)."""
-        pid = self.main_pid(unit)
-        if pid is None:
-            return [f"{unit.name} is not running (init {self.name})\n{self.logs(unit)}"]
-        listed = self.host.run("ps -o user=,args= --ppid %s", str(pid)).stdout.splitlines()
-        program = f"/{unit.worker_program} "
-        users = [line.split()[0] for line in listed if program in f"{line} "]
-        if len(users) != count or set(users) != {unit.worker_user}:
-            return [f"{unit.name} (pid {pid}) runs {len(users)} {unit.worker_program} workers "
-                    f"as {sorted(set(users))}, not {count} as {unit.worker_user}\n"
-                    f"{self.logs(unit)}"]
-        return []
-
-    def logs(self, unit: Unit) -> str:
-        return (f"{tail(self.host, f'{UNITS_LOGS}/{unit.name}.log')}\n"
-                f"{tail(self.host, f'/var/log/st2/{unit.name}.log')}")
-
-    def stop_for_removal(self, units: list[Unit]) -> None:
-        """Stop what start-units started, as the prerm's `systemctl stop` does under systemd:
-        without systemd the package cannot reach these processes."""
-        pids = [str(pid) for pid in map(self.main_pid, units) if pid is not None]
-        if not pids:
-            return
-        quoted = " ".join(shlex.quote(p) for p in pids)
-        self.host.run(f"kill -TERM {quoted}; for _ in $(seq 60); do "
-                      f"kill -0 {quoted} 2>/dev/null || exit 0; sleep 0.5; done; "
-                      f"kill -KILL {quoted}")
-
-
-INIT_CLASSES: dict[str, type[Init]] = {"systemd": SystemdInit, "plain": PlainInit}
-
-
-def make_init(host: Host, name: str) -> Init:
-    """The Init of mode ``name`` (systemd or plain) on ``host``."""
-    return INIT_CLASSES[name](host)
-
-
-def detect_init(host: Host) -> str:
-    """systemd or plain: what the node's entry script recorded, else whether systemd booted."""
-    recorded = host.file(INIT_MODE_FILE)
-    if not recorded.exists:
-        return "systemd" if host.file("/run/systemd/system").is_directory else "plain"
-    mode = str(recorded.content_string).strip()
-    if mode not in INITS:
-        raise RuntimeError(f"{INIT_MODE_FILE} says {mode!r}, not one of {', '.join(INITS)}")
-    return mode
+    def run(self, template: str, *args: Arg, check: bool = True,
+            what: str | None = None) -> Result:
+        command = render(template, *args)
+        done = self.host.run(command)
+        if check and done.rc != 0:
+            raise AssertionError(f"{what or command} failed (exit {done.rc})\n"
+                                 f"{done.stdout}{done.stderr}")
+        return Result(done.rc, str(done.stdout))
 
 
 def is_enabled(host: Host, unit: Unit) -> tuple[bool, str]:
@@ -356,11 +198,13 @@ def interpreter_problem(host: Host, script: str, venv: str | None) -> str | None
 
 @dataclass(frozen=True)
 class Node:
-    """The test node under check: its host, package format and init mode."""
+    """The test node under check: its host, package format and init mode (st2pkg's, run
+    through ``commands``)."""
 
     host: Host
+    commands: HostCommands
     ops: PackageOps
-    init: Init
+    init: InitMode
     mongodb_missing: str | None
 
     def require_mongodb(self) -> None:

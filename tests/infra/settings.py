@@ -14,11 +14,11 @@ import testinfra
 from testinfra.host import Host
 from tests.infra import facts
 from tests.infra.facts import Package
-from tests.infra.node import INITS
 
 from st2pkg.config import resolve
 from st2pkg.distros import Catalog, Format
 from st2pkg.errors import ConfigError
+from st2pkg.inits import INIT_NAMES, InitName
 from st2pkg.recipes import known
 
 
@@ -30,7 +30,7 @@ class Settings:
     packages: tuple[Package, ...]
     packages_from: str
     format: Format | None
-    init: str | None
+    init: InitName | None
     mongodb: str | None
     purge: bool
 
@@ -76,7 +76,7 @@ def load(config: pytest.Config) -> Settings:
     hosts = tuple(h for h in (config.option.hosts or "").split(",") if h)
     purge = _env_choice("ST2PKG_PURGE", ("0", "1")) == "1"
     fmt = cast(Format | None, _env_choice("ST2PKG_FORMAT", get_args(Format)))
-    init = _env_choice("ST2PKG_INIT", INITS)
+    init = cast(InitName | None, _env_choice("ST2PKG_INIT", INIT_NAMES))
     try:
         root = resolve(Catalog.load()).recipes_dir
     except ConfigError as err:

@@ -18,8 +18,11 @@ from dataclasses import dataclass
 import pytest
 from testinfra.backend.base import CommandResult
 from tests.infra.facts import Accounts, Package, Unit
-from tests.infra.node import Node, process_user
+from tests.infra.node import Node
 from tests.infra.settings import Settings
+
+from st2pkg.inits import process_user
+from st2pkg.remote import Result
 
 pytestmark = pytest.mark.purge
 CREATED_ACCOUNTS = "/var/lib/st2/created-accounts"
@@ -50,9 +53,9 @@ def moved(node: Node, server: Package) -> Iterator[tuple[Unit, str | None]]:
     python = f"{server.venv}/bin/python"
     node.host.check_output("%s -c %s %s %s %s", python, SET_PORT, CONF, unit.bind.section,
                            str(MOVED_PORT))
-    yield unit, node.init.restart(unit)
+    yield unit, node.init.restart(unit.name)
     node.host.check_output("printf '%%s' %s >%s", saved, CONF)
-    node.init.restart(unit)
+    node.init.restart(unit.name)
 
 
 def test_http_service_follows_st2_conf(node: Node, moved: tuple[Unit, str | None]) -> None:
@@ -62,7 +65,7 @@ def test_http_service_follows_st2_conf(node: Node, moved: tuple[Unit, str | None
     while not node.host.socket(f"tcp://127.0.0.1:{MOVED_PORT}").is_listening:
         if time.monotonic() > deadline:
             pytest.fail(f"{unit.name} does not listen on 127.0.0.1:{MOVED_PORT}, its st2.conf "
-                        f"port after a restart\n{node.init.logs(unit)}")
+                        f"port after a restart\n{node.init.logs(unit.name)}")
         time.sleep(1)
 
 
@@ -96,7 +99,7 @@ def test_upgrade_keeps_user_files(node: Node, upgraded: CommandResult, path: str
 class Purge:
     """The purge command's result and what ran or existed just before it."""
 
-    result: CommandResult
+    result: Result
     pids: dict[str, int]
     accounts: list[tuple[str, str]]
 
@@ -105,20 +108,19 @@ class Purge:
 def purged(node: Node, settings: Settings) -> Purge:
     """Purge every package under check, once for the module."""
     units: list[Unit] = [u for p in settings.packages for u in p.units]
-    pids = {u.name: pid for u in units if (pid := node.init.main_pid(u)) is not None}
+    pids = {u.name: pid for u in units if (pid := node.init.main_pid(u.name)) is not None}
     accounts: list[tuple[str, str]] = []
     created = node.host.file(CREATED_ACCOUNTS)
     if created.exists:
         accounts = [(kind, name) for kind, name in
                     (line.split() for line in created.content_string.splitlines() if line)]
-    node.init.stop_for_removal(units)
-    command = node.ops.purge([p.name for p in settings.packages])
-    return Purge(node.host.run(command), pids, accounts)
+    node.init.stop_for_removal([u.name for u in units])
+    return Purge(node.ops.purge(node.host, [p.name for p in settings.packages]), pids, accounts)
 
 
 def test_purge_succeeds(purged: Purge) -> None:
     result = purged.result
-    assert result.rc == 0, f"purge failed (exit {result.rc}):\n{result.stdout}{result.stderr}"
+    assert result.ok, f"purge failed (exit {result.exit}):\n{result.stdout}"
 
 
 def test_purge_uninstalls(node: Node, package: Package, purged: Purge) -> None:
@@ -149,7 +151,7 @@ def test_purge_stops_unit(node: Node, unit: Unit, purged: Purge) -> None:
     pid = purged.pids.get(unit.name)
     if pid is None:
         pytest.skip(f"{unit.name} was not running before the purge: nothing to stop")
-    user = process_user(node.host, pid)
+    user = process_user(node.commands, pid)
     assert user is None, f"{unit.name} (pid {pid}, user {user}) still runs after purge"
 
 

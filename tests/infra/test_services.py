@@ -1,7 +1,7 @@
 """The package's systemd units: installed as its recipe says with their EnvironmentFile=
 hooks, enabled, running as their User= (a pool unit: its workers too), and the HTTP services
 listening where st2.conf says. Under init "plain" the units run under
-packaging/scripts/start-units; Init (tests/infra/node.py) holds the difference."""
+packaging/scripts/start-units; st2pkg.inits holds the difference."""
 
 from __future__ import annotations
 
@@ -61,7 +61,8 @@ def test_worker_template(node: Node, package: Package, pool: Unit) -> None:
 
 @pytest.mark.usefixtures("database")
 def test_workers_running(node: Node, pool: Unit) -> None:
-    problems = node.init.worker_problems(pool, _workers(node, pool))
+    problems = node.init.worker_problems(pool.name, _workers(node, pool), pool.worker_program,
+                                         pool.worker_user)
     assert not problems, "\n".join(problems)
 
 
@@ -72,7 +73,7 @@ def test_enabled(node: Node, unit: Unit) -> None:
 
 @pytest.mark.usefixtures("database")
 def test_running(node: Node, unit: Unit) -> None:
-    problem = node.init.running_problem(unit)
+    problem = node.init.running_problem(unit.name, unit.user)
     assert problem is None, problem
 
 
@@ -97,4 +98,4 @@ def test_listening(node: Node, package: Package, port: int) -> None:
             listening = node.host.run("ss -ltnp").stdout
             pytest.fail(f"{unit.name}: nothing listens on {address} (st2.conf "
                         f"[{unit.bind.section}])\n--- ss -ltnp ---\n{listening}\n"
-                        f"{node.init.logs(unit)}")
+                        f"{node.init.logs(unit.name)}")

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.fixtures.commands import Scripted
+
 from st2pkg.formats import FORMATS, Identity
 
 
@@ -16,9 +18,26 @@ def test_rpm_identity() -> None:
 
 
 def test_install_commands_quote_paths() -> None:
-    assert "apt-get install" in FORMATS["deb"].install(["/tmp/a b.deb"])
-    assert "'/tmp/a b.deb'" in FORMATS["deb"].install(["/tmp/a b.deb"])
-    assert FORMATS["rpm"].install(["/x.rpm"]).startswith("dnf install -y")
+    deb, rpm = Scripted(), Scripted()
+    FORMATS["deb"].install(deb, ["/tmp/a b.deb", "/tmp/c.deb"])
+    FORMATS["rpm"].install(rpm, ["/x.rpm"])
+    assert deb.commands[0].endswith("apt-get install -y -q --no-install-recommends "
+                                    "'/tmp/a b.deb' /tmp/c.deb")
+    assert rpm.commands == ["dnf install -y /x.rpm"]
+
+
+def test_identify_runs_the_format_query() -> None:
+    node = Scripted({"rpm -qp": (0, "st2\t3.9.0\t1\tx86_64\n")})
+    assert FORMATS["rpm"].identify(node, "/o/st2 x.rpm") == Identity("st2", "3.9.0", "1",
+                                                                    "x86_64")
+    assert node.commands == ["rpm -qp --qf '%{NAME}\\t%{VERSION}\\t%{RELEASE}\\t%{ARCH}\\n' "
+                             "'/o/st2 x.rpm'"]
+
+
+def test_purge_leaves_the_exit_code_to_the_caller() -> None:
+    node = Scripted({"DEBIAN_FRONTEND=noninteractive apt-get purge": (100, "E: nope\n")})
+    result = FORMATS["deb"].purge(node, ["st2"])
+    assert (result.exit, result.stdout) == (100, "E: nope\n")
 
 
 def test_spec_check_plan_follows_the_format() -> None:
