@@ -7,9 +7,10 @@ import shutil
 import subprocess
 from collections.abc import Mapping
 
+from .containers import engine_answers, engine_gone
 from .errors import StageError, UnavailableError
-from .images import Log
 from .paths import COMPOSE_FILE
+from .report import Log
 
 
 def _works(argv: list[str]) -> bool:
@@ -47,6 +48,8 @@ class Project:
         for line in proc.stdout.splitlines():
             log(line)
         if proc.returncode != 0:
+            if not engine_answers():
+                raise UnavailableError(f"compose {args[0]} for {self.name}: {engine_gone()}")
             tail = " | ".join(proc.stdout.strip().splitlines()[-3:])
             raise StageError(f"compose {args[0]} for {self.name} failed: {tail}")
 

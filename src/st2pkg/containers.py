@@ -3,13 +3,16 @@ operation of st2pkg goes through ``Docker``."""
 
 from __future__ import annotations
 
+import functools
 import io
+import json
+import os
 import tarfile
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import docker
 import docker.errors
@@ -62,6 +65,43 @@ def _transient(error: BaseException) -> bool:
     return isinstance(error, requests.exceptions.ConnectionError)
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _engine_call(method: Callable[P, R]) -> Callable[P, R]:
+    """An engine that stops answering mid-run (restarted, gone, its socket cut) becomes one
+    UnavailableError that says so, instead of a raw connection error."""
+    @functools.wraps(method)
+    def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except requests.exceptions.ConnectionError as err:
+            raise UnavailableError(engine_gone(f": {err}")) from err
+    return call
+
+
+def engine_gone(detail: str = "") -> str:
+    """What to say when the engine stopped answering mid-run, and what to do."""
+    where = os.environ.get("DOCKER_HOST") or "its default socket"
+    return (f"the Docker engine ({where}) stopped answering{detail}. What this run made there "
+            "is left as it was; once the engine answers again, `st2pkg clean` removes it")
+
+
+def engine_answers(timeout: float = 5.0) -> bool:
+    """Whether the engine the environment names answers a ping within ``timeout`` seconds."""
+    try:
+        client = docker.from_env(timeout=int(timeout))
+    except docker.errors.DockerException:
+        return False
+    try:
+        return bool(client.ping())
+    except (docker.errors.DockerException, requests.exceptions.RequestException):
+        return False
+    finally:
+        client.close()
+
+
 class Docker:
     """A connected Docker engine."""
 
@@ -71,15 +111,19 @@ class Docker:
     @classmethod
     def from_env(cls) -> Docker:
         """Connect as the docker CLI would (DOCKER_HOST etc.), or say why not."""
+        client = None
         try:
             client = docker.from_env()
             client.ping()
         except docker.errors.DockerException as err:
+            if client is not None:
+                client.close()
             raise UnavailableError(f"cannot reach the Docker engine: {err}. Start Docker or "
                                    "set DOCKER_HOST.") from err
         return cls(client)
 
     # images
+    @_engine_call
     def image_id(self, ref: str) -> str | None:
         """The local image id of ``ref``, or None when it is not present."""
         try:
@@ -99,6 +143,7 @@ class Docker:
         except requests.exceptions.ConnectionError as err:
             raise UnavailableError(f"cannot pull {ref}: the engine did not answer ({err})") from err
 
+    @_engine_call
     def can_pull(self, ref: str) -> bool:
         """Whether the registry of ``ref`` answers for it (asks for the manifest only)."""
         try:
@@ -107,6 +152,7 @@ class Docker:
             return False
         return True
 
+    @_engine_call
     def image_labels(self, ref: str) -> dict[str, str]:
         """The labels of a local image ({} when it has none or is absent)."""
         try:
@@ -114,21 +160,26 @@ class Docker:
         except docker.errors.ImageNotFound:
             return {}
 
+    @_engine_call
     def tag(self, ref: str, new_ref: str) -> None:
         """Point ``new_ref`` (repository:tag) at the local image ``ref``."""
         repo, tag = new_ref.rsplit(":", 1)
         self.client.images.get(ref).tag(repo, tag)
 
-    def import_rootfs(self, tar_path: Path, ref: str) -> str:
-        """Import a root file system tarball as image ``ref``."""
+    @_engine_call
+    def import_rootfs(self, tar_path: Path, ref: str, labels: Mapping[str, str]) -> str:
+        """Import a root file system tarball as image ``ref``, with ``labels``."""
         repo, tag = ref.rsplit(":", 1)
+        changes = ['CMD ["/bin/bash"]', *(f"LABEL {json.dumps(k)}={json.dumps(v)}"
+                                          for k, v in labels.items())]
         self.client.api.import_image_from_file(str(tar_path), repository=repo, tag=tag,
-                                               changes=['CMD ["/bin/bash"]'])
+                                               changes=changes)
         image = self.image_id(ref)
         if image is None:
             raise StageError(f"importing {tar_path} as {ref} produced no image")
         return image
 
+    @_engine_call
     def build(self, context: Path, dockerfile: str, tag: str, buildargs: Mapping[str, str],
               labels: Mapping[str, str], log: Callable[[str], None]) -> str:
         """Build an image, streaming its output lines to ``log``; StageError on failure."""
@@ -150,10 +201,12 @@ class Docker:
             raise StageError(f"building image {tag} produced no image")
         return image
 
+    @_engine_call
     def remove_image(self, ref: str) -> None:
         """Remove the tag ``ref`` (and the image, if nothing else uses it)."""
         self.client.images.remove(ref, force=True)
 
+    @_engine_call
     def remove_images(self, repository_prefix: str) -> list[str]:
         """Remove every image whose repository starts with ``repository_prefix``."""
         removed = []
@@ -165,6 +218,7 @@ class Docker:
         return removed
 
     # containers
+    @_engine_call
     def containers(self, labels: Mapping[str, str] | Iterable[str]) -> list[Any]:
         """Containers (running or not) carrying all ``labels`` (key=value or bare keys)."""
         items = [f"{k}={v}" for k, v in labels.items()] if isinstance(labels, Mapping) \
@@ -173,6 +227,7 @@ class Docker:
         return list(self.client.containers.list(all=True, filters={"label": items},
                                                 ignore_removed=True))
 
+    @_engine_call
     def container(self, name: str) -> Any:
         """The container called ``name`` (StageError when absent)."""
         try:
@@ -180,6 +235,7 @@ class Docker:
         except docker.errors.NotFound as err:
             raise StageError(f"container {name} does not exist") from err
 
+    @_engine_call
     def run_once(self, image: str, argv: list[str], volumes: Mapping[str, Mapping[str, str]],
                  env: Mapping[str, str], user: str,
                  labels: Mapping[str, str]) -> tuple[int, str]:
@@ -201,16 +257,19 @@ class Docker:
             container.remove(force=True)
         return code, output
 
+    @_engine_call
     def put_files(self, name: str, root: str, files: Mapping[str, FileEntry]) -> None:
         """Copy files (paths relative to ``root``) into a created or running container."""
         if not self.container(name).put_archive(root, _tar(files)):
             raise StageError(f"copying files into {name}:{root} failed")
 
+    @_engine_call
     def exec(self, name: str, argv: list[str], user: str = "root") -> tuple[int, str]:
         """Run ``argv`` in a running container; returns (exit code, combined output)."""
         result = self.container(name).exec_run(argv, user=user, demux=False)
         return int(result.exit_code), (result.output or b"").decode("utf-8", "replace")
 
+    @_engine_call
     def published_port(self, name: str, port: int = 22) -> int:
         """The 127.0.0.1 host port published for the container's ``port``/tcp."""
         container = self.container(name)
@@ -221,6 +280,7 @@ class Docker:
                 return int(binding["HostPort"])
         raise StageError(f"container {name} publishes no 127.0.0.1 port for {port}/tcp")
 
+    @_engine_call
     def state(self, name: str) -> tuple[str, str | None]:
         """(status, health) of a container; health is None without a healthcheck."""
         container = self.container(name)
@@ -228,10 +288,12 @@ class Docker:
         state = container.attrs["State"]
         return str(state["Status"]), (state.get("Health") or {}).get("Status")
 
+    @_engine_call
     def logs(self, name: str, tail: int = 50) -> str:
         """The last ``tail`` lines of a container's output."""
         return bytes(self.container(name).logs(tail=tail)).decode("utf-8", "replace")
 
+    @_engine_call
     def remove_labelled(self, label: str, patience: float = 60.0) -> dict[str, int]:
         """Force-remove containers, then networks and volumes, carrying ``label``.
 

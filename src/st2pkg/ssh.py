@@ -11,9 +11,13 @@ import base64
 import json
 import logging
 import secrets
+import socket
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import paramiko
 from cryptography.hazmat.primitives import serialization
@@ -27,6 +31,13 @@ HOST = "127.0.0.1"
 # Retries while sshd starts make paramiko log tracebacks; our own errors say what failed.
 logging.getLogger("paramiko").addHandler(logging.NullHandler())
 logging.getLogger("paramiko").propagate = False
+# A node that vanishes (its container killed, its engine gone) must be noticed in seconds,
+# not when a read that waits forever returns: SSH pings every KEEPALIVE seconds, and the
+# kernel drops a connection whose data stays unacknowledged for DEAD_AFTER seconds.
+KEEPALIVE = 5
+DEAD_AFTER = 15
+# What fabric reports for a command whose channel closed without an exit status.
+_NO_EXIT_STATUS = -1
 
 
 def new_key(comment: str) -> tuple[bytes, str]:
@@ -118,20 +129,79 @@ def write_ssh_config(state: RunState, nodes: dict[str, int]) -> Path:
     return config
 
 
+class NodeConnection(Connection):  # type: ignore[misc]
+    """A fabric Connection to one node that notices quickly when the node is gone and then
+    says so, instead of a bare exit status or a paramiko error."""
+
+    def __init__(self, node: str, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.node = node
+
+    def open(self) -> Any:
+        result = super().open()
+        transport = self.client.get_transport()
+        if transport is not None:
+            transport.set_keepalive(KEEPALIVE)
+            if hasattr(socket, "TCP_USER_TIMEOUT"):
+                transport.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT,
+                                          DEAD_AFTER * 1000)
+        return result
+
+    def run(self, command: str, **kwargs: Any) -> Any:
+        with self._said_when_gone():
+            result = super().run(command, **kwargs)
+        if result.exited == _NO_EXIT_STATUS and not self.is_connected:
+            raise self._lost(None)
+        return result
+
+    def put(self, *args: Any, **kwargs: Any) -> Any:
+        with self._said_when_gone():
+            return super().put(*args, **kwargs)
+
+    def get(self, *args: Any, **kwargs: Any) -> Any:
+        with self._said_when_gone():
+            return super().get(*args, **kwargs)
+
+    @contextmanager
+    def _said_when_gone(self) -> Iterator[None]:
+        """Refuse to reconnect to a node whose connection dropped (fabric would open a new
+        one, and a port the engine still forwards to a dead container hangs until the SSH
+        banner times out), and name a transport error that ended the connection."""
+        if self.transport is not None and not self.is_connected:
+            raise self._lost(None)
+        try:
+            yield
+        except (OSError, EOFError, paramiko.SSHException) as err:
+            if self.is_connected:
+                raise
+            raise self._lost(err) from err
+
+    def close(self) -> None:
+        super().close()
+        self.transport = None  # closed on purpose: a later command may connect again
+
+    def _lost(self, err: BaseException | None) -> StageError:
+        said = f" ({err})" if err is not None and str(err) else ""
+        return StageError(f"the connection to {self.node} on 127.0.0.1:{self.port} was lost"
+                          f"{said}: its container stopped or was removed, or the Docker "
+                          "engine went away")
+
+
 def connect(state: RunState, node: str, port: int, user: str = "root",
-            timeout: float = 10) -> Connection:
-    """A fabric Connection to a node on 127.0.0.1:port that accepts only its pinned host key."""
+            timeout: float = 10) -> NodeConnection:
+    """A Connection to a node on 127.0.0.1:port that accepts only its pinned host key."""
     _, public = state.host_key(node)
     key_type, key_b64 = public.split()[:2]
-    conn = Connection(HOST, user=user, port=port, connect_timeout=timeout, connect_kwargs={
-        "key_filename": str(state.client_key), "look_for_keys": False, "allow_agent": False})
+    conn = NodeConnection(node, HOST, user=user, port=port, connect_timeout=timeout,
+                          connect_kwargs={"key_filename": str(state.client_key),
+                                          "look_for_keys": False, "allow_agent": False})
     conn.client.set_missing_host_key_policy(paramiko.RejectPolicy())
     pinned = paramiko.PKey.from_type_string(key_type, base64.b64decode(key_b64))
     conn.client.get_host_keys().add(f"[{HOST}]:{port}", key_type, pinned)
     return conn
 
 
-def wait_for_ssh(state: RunState, node: str, port: int, deadline: float) -> Connection:
+def wait_for_ssh(state: RunState, node: str, port: int, deadline: float) -> NodeConnection:
     """Connect once sshd answers, retrying until ``deadline`` (time.monotonic())."""
     last: Exception | None = None
     while time.monotonic() < deadline:

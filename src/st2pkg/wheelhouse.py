@@ -14,12 +14,11 @@ import os
 import tempfile
 from pathlib import Path
 
-from fabric import Connection
-
+from .artifacts import locked, write_atomic
 from .distros import Distro
-from .images import Log, content_hash
+from .imagecache import content_hash
 from .pipenv import ca_file, pip_env
-from .remote import get_files, put_tar, put_tree, run
+from .remote import Remote
 from .vcs import Requirements, ResolvedVcs
 
 REMOTE = "/build/wheelhouse"
@@ -48,51 +47,65 @@ class Wheelhouse:
         return ((self.sets / self.key(requirements)).is_file()
                 and all(self._vcs_wheel(v) is not None for v in requirements.vcs))
 
-    def upload(self, conn: Connection, log: Log) -> None:
+    def upload(self, node: Remote) -> None:
         """Put the whole wheelhouse on the node at /build/wheelhouse (once per node)."""
         if self._uploaded:
             return
         self._uploaded = True
         self.dir.mkdir(parents=True, exist_ok=True)
-        run(conn, f"mkdir -p {REMOTE}", log)
+        node.run("mkdir -p %s", REMOTE)
         if any(self.dir.iterdir()):
-            put_tree(conn, {".": self.dir}, REMOTE, log)
+            node.put_tree({".": self.dir}, REMOTE)
 
-    def fill(self, conn: Connection, requirements: Requirements, log: Log) -> int:
-        """Build the missing wheels on the node and bring them home; returns how many."""
+    def fill(self, node: Remote, requirements: Requirements) -> int:
+        """Build the missing wheels on the node and bring them home; returns how many.
+
+        Runs from other checkouts may fill this wheelhouse at the same time: one fills at
+        a time, and one that waited finds the set complete and uploads what the other
+        brought home instead."""
+        with locked(self.dir.with_name(self.dir.name + ".lock")):
+            if self.complete(requirements):
+                node.log("requirement set completed by another run meanwhile: nothing "
+                         "downloaded")
+                self._uploaded = False
+                self.upload(node)
+                return 0
+            return self._fill(node, requirements)
+
+    def _fill(self, node: Remote, requirements: Requirements) -> int:
         env = pip_env()
         ca = ca_file()
         if ca is not None:
-            conn.put(str(ca), _CA)
+            node.put_file(ca, _CA)
             env["PIP_CERT"] = _CA
         # The distro's bundled pip may be too old to build sdists into wheels.
-        run(conn, f"test -x {_TOOLS}/bin/wheel || {{ {self.python} -m venv {_TOOLS} && "
-            f"{_TOOLS}/bin/pip install --disable-pip-version-check -q --upgrade pip setuptools "
-            f"wheel; }}", log, env=env, what="creating the pip tool venv")
-        built = sum(self._build_vcs(conn, v, env, log) for v in requirements.vcs
+        node.run("test -x %s/bin/wheel || { %s -m venv %s && %s/bin/pip install "
+                 "--disable-pip-version-check -q --upgrade pip setuptools wheel; }", _TOOLS,
+                 self.python, _TOOLS, _TOOLS, env=env, what="creating the pip tool venv")
+        built = sum(self._build_vcs(node, v, env) for v in requirements.vcs
                     if self._vcs_wheel(v) is None)
         reqs_remote = f"/build/requirements-{self.key(requirements)}.txt"
-        _put_text(conn, self._fill_text(requirements), reqs_remote)
-        run(conn, f"{_TOOLS}/bin/pip wheel --disable-pip-version-check --no-cache-dir "
-            f"--wheel-dir {REMOTE} --find-links {REMOTE} -r {reqs_remote}", log, env=env,
-            what="pip wheel")
+        node.put_text(self._fill_text(requirements), reqs_remote)
+        node.run("%s/bin/pip wheel --disable-pip-version-check --no-cache-dir --wheel-dir %s "
+                 "--find-links %s -r %s", _TOOLS, REMOTE, REMOTE, reqs_remote, env=env,
+                 what="pip wheel")
         # pip wheel copied the VCS wheels in beside the others: they live under vcs/ only.
         copies = [self._vcs_name(v) for v in requirements.vcs]
         if copies:
-            run(conn, "cd " + REMOTE + " && rm -f " + " ".join(copies), log)
-        new = self._bring_home(conn, REMOTE, self.dir, log)
+            node.run("cd %s && rm -f -- %s", REMOTE, copies)
+        new = self._bring_home(node, REMOTE, self.dir)
         self.sets.mkdir(parents=True, exist_ok=True)
         marker = self.sets / self.key(requirements)
-        marker.write_text(requirements.key_text(), encoding="utf-8")
-        log(f"wheelhouse {self.dir.name}: {new + built} new wheels; requirement set "
-            f"{marker.name} complete")
+        write_atomic(marker, requirements.key_text())
+        node.log(f"wheelhouse {self.dir.name}: {new + built} new wheels; requirement set "
+                 f"{marker.name} complete")
         return new + built
 
-    def install(self, conn: Connection, requirements: Requirements, log: Log) -> None:
+    def install(self, node: Remote, requirements: Requirements) -> None:
         """Put the requirement set build-venv installs at /build/requirements.txt."""
         text = self.install_text(requirements)
-        log("requirements for build-venv:\n" + text)
-        _put_text(conn, text, REQUIREMENTS)
+        node.log("requirements for build-venv:\n" + text)
+        node.put_text(text, REQUIREMENTS)
 
     def install_text(self, requirements: Requirements) -> str:
         """The set for ``pip install --no-index``: a VCS requirement becomes a pin on the
@@ -120,31 +133,31 @@ class Wheelhouse:
         assert wheel is not None, "a VCS requirement's wheel is built before it is named"
         return wheel.name
 
-    def _build_vcs(self, conn: Connection, vcs: ResolvedVcs, env: dict[str, str],
-                   log: Log) -> int:
+    def _build_vcs(self, node: Remote, vcs: ResolvedVcs, env: dict[str, str]) -> int:
         """Build one VCS requirement's wheel from the tree this host fetched."""
         src = f"{_VCS_SRC}/{vcs.commit}"
         wheels = f"{REMOTE}/vcs/{vcs.commit}"
-        log(f"{vcs.req.name}: {vcs.req.shown_url}@{vcs.req.ref or 'HEAD'} = {vcs.commit}")
+        node.log(f"{vcs.req.name}: {vcs.req.shown_url}@{vcs.req.ref or 'HEAD'} = {vcs.commit}")
         with tempfile.TemporaryDirectory() as tmp:
-            put_tar(conn, vcs.archive(Path(tmp) / f"{vcs.commit}.tar"), src, log)
-        run(conn, f"rm -rf {wheels} && {_TOOLS}/bin/pip wheel --disable-pip-version-check "
-            f"--no-cache-dir --no-deps --find-links {REMOTE} --wheel-dir {wheels} {src}", log,
-            env=env, what=f"building {vcs.req.name} from {vcs.commit[:12]}")
-        return self._bring_home(conn, wheels, self.dir / "vcs" / vcs.commit, log)
+            node.put_tar(vcs.archive(Path(tmp) / f"{vcs.commit}.tar"), src)
+        node.run("rm -rf %s && %s/bin/pip wheel --disable-pip-version-check --no-cache-dir "
+                 "--no-deps --find-links %s --wheel-dir %s %s", wheels, _TOOLS, REMOTE, wheels,
+                 src, env=env, what=f"building {vcs.req.name} from {vcs.commit[:12]}")
+        return self._bring_home(node, wheels, self.dir / "vcs" / vcs.commit)
 
-    def _bring_home(self, conn: Connection, remote: str, local: Path, log: Log) -> int:
+    def _bring_home(self, node: Remote, remote: str, local: Path) -> int:
         """Fetch the wheels of ``remote`` that ``local`` lacks, each appearing whole."""
         local.mkdir(parents=True, exist_ok=True)
-        listing = run(conn, f"cd {remote} && ls -1 -- *.whl *.tar.gz *.zip 2>/dev/null || :",
-                      lambda _: None)
+        listing = node.run("find %s -maxdepth 1 -type f \\( -name '*.whl' -o -name "
+                           "'*.tar.gz' -o -name '*.zip' \\) -printf '%%f\\n'", remote,
+                           what=f"listing {remote}").stdout
         have = {p.name for p in local.iterdir()}
         new = sorted(n for n in listing.split() if n not in have)
         if not new:
             return 0
         staging = Path(tempfile.mkdtemp(dir=self.dir.parent, prefix=".incoming-"))
         try:
-            get_files(conn, remote, new, staging, log)
+            node.get_files(remote, new, staging)
             for path in staging.iterdir():
                 os.replace(path, local / path.name)
         finally:
@@ -153,9 +166,3 @@ class Wheelhouse:
             staging.rmdir()
         return len(new)
 
-
-def _put_text(conn: Connection, text: str, remote: str) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "requirements.txt"
-        path.write_text(text, encoding="utf-8")
-        conn.put(str(path), remote)
