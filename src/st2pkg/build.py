@@ -9,25 +9,25 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fabric import Connection
 
 from .artifacts import Artifact, ArtifactCache, Kind, publish, sha256_of
-from .config import Options
-from .containers import Docker
 from .distros import Distro, Format
 from .errors import StageError
 from .formats import FORMATS
-from .images import Images, Log, content_hash
+from .imagecache import content_hash
 from .nodes import Topology
 from .recipes import Recipe, recipes_hash
-from .remote import get_files, put_tar, put_tree, run
-from .report import Reporter
+from .remote import NodeSession, Remote
 from .runner import cancelling
 from .source import Source
-from .ssh import RunState
 from .vcs import Requirements
 from .wheelhouse import Wheelhouse
+
+if TYPE_CHECKING:
+    from .context import RunContext
 
 OUT = "/build/out"
 
@@ -56,14 +56,14 @@ class DistroBuild:
 class Builder:
     """Builds every job of one distro."""
 
-    def __init__(self, docker: Docker, images: Images, reporter: Reporter, opts: Options,
-                 state: RunState, compose: list[str], distro: Distro, source: Source | None,
+    def __init__(self, context: RunContext, distro: Distro, source: Source | None,
                  jobs: Sequence[Job], force: bool) -> None:
-        self.docker, self.images, self.reporter, self.opts = docker, images, reporter, opts
-        self.state, self.compose, self.distro, self.source = state, compose, distro, source
-        self.jobs, self.force = jobs, force
-        self.cache = ArtifactCache(opts.cache_dir)
-        self.out_dir = opts.output / distro.name
+        self.context = context
+        self.docker, self.images, self.reporter = context.docker, context.images, context.reporter
+        self.opts, self.state, self.compose = context.opts, context.state, context.compose
+        self.distro, self.source, self.jobs, self.force = distro, source, jobs, force
+        self.cache = ArtifactCache(self.opts.cache_dir)
+        self.out_dir = self.opts.output / distro.name
 
     def run(self) -> DistroBuild:
         """Produce and publish every job's artifacts (cached where inputs are unchanged)."""
@@ -90,7 +90,8 @@ class Builder:
         if pending:
             done += self._build(image.ref, pending, result, failures)
         result.artifacts = [a for _, a in done]
-        result.manifest = publish(self.out_dir, name, done)
+        with self.reporter.step(name, "publish"):
+            result.manifest = publish(self.out_dir, name, done)
         if failures:
             raise StageError("; ".join(failures))
         return result
@@ -107,8 +108,7 @@ class Builder:
         """Build every pending job on one build node; a failed job is recorded in
         ``failures`` and the next job still runs."""
         name = self.distro.name
-        topology = Topology(self.docker, self.compose, self.state, self.distro,
-                            {"build": image}, {}, cgroup_mount=self.opts.cgroup_mount)
+        topology = Topology(self.context, self.distro, {"build": image}, {})
         with self.reporter.step(name, "up") as log:
             node = topology.up(["build"], log)["build"]
         built: list[tuple[Path, Artifact]] = []
@@ -135,19 +135,20 @@ class Builder:
     def _keep(self, result: DistroBuild) -> None:
         result.node_kept = True
         name = self.distro.name
-        self.reporter.say(name, "build", f"build node kept for debugging: invoke shell "
-                          f"--distro={name} --node=build (invoke clean removes it)")
+        self.reporter.say(name, "build", f"build node kept for debugging: st2pkg shell "
+                          f"--distro={name} --node=build (st2pkg clean removes it)")
 
     def _upload(self, conn: Connection) -> None:
         with self.reporter.step(self.distro.name, "upload") as log:
-            run(conn, "rm -rf /build && mkdir -p /build/src /build/out", log)
-            put_tree(conn, {"recipes": self.opts.recipes_dir}, "/build", log)
+            node = NodeSession(conn, log)
+            node.run("rm -rf /build && mkdir -p /build/src /build/out")
+            node.put_tree({"recipes": self.opts.recipes_dir}, "/build")
             if self.source is not None:
                 with tempfile.TemporaryDirectory() as tmp:
                     tar = self.source.archive(Path(tmp) / "source.tar")
                     log(f"source {self.source.shown_url} {self.source.rev} = "
                         f"{self.source.commit}")
-                    put_tar(conn, tar, "/build/src", log)
+                    node.put_tar(tar, "/build/src")
 
     def _env(self, job: Job) -> dict[str, str]:
         return {"ST2PKG_VERSION": job.version, "ST2PKG_RELEASE": self.opts.release,
@@ -159,31 +160,33 @@ class Builder:
         distro, recipe = self.distro.name, job.recipe.name
         env = self._env(job)
         with self.reporter.step(distro, f"wheels-{recipe}") as log:
-            wheelhouse.upload(conn, log)
+            wheels = NodeSession(conn, log)
+            wheelhouse.upload(wheels)
             if wheelhouse.complete(job.requirements):
                 log("requirement set already complete in the wheelhouse: nothing downloaded")
             else:
-                wheelhouse.fill(conn, job.requirements, log)
-            wheelhouse.install(conn, job.requirements, log)
+                wheelhouse.fill(wheels, job.requirements)
+            wheelhouse.install(wheels, job.requirements)
         stage = f"{'build' if job.kind == 'package' else 'rpm-check'}-{recipe}"
         started = time.monotonic()
         with self.reporter.step(distro, stage) as log:
-            run(conn, f"rm -rf {OUT} && mkdir -p {OUT}", log)
-            run(conn, f"/build/recipes/scripts/build-package {recipe}", log, env=env,
-                what=f"build-package {recipe} ({job.format})")
+            node = NodeSession(conn, log)
+            node.run("rm -rf %s && mkdir -p %s", OUT, OUT)
+            node.run("/build/recipes/scripts/build-package %s", recipe, env=env,
+                     what=f"build-package {recipe} ({job.format})")
             seconds = round(time.monotonic() - started, 1)
-            return self._collect(conn, job, key, seconds, log)
+            return self._collect(node, job, key, seconds)
 
-    def _collect(self, conn: Connection, job: Job, key: str, seconds: float,
-                 log: Log) -> list[tuple[Path, Artifact]]:
+    def _collect(self, node: Remote, job: Job, key: str,
+                 seconds: float) -> list[tuple[Path, Artifact]]:
         fmt = FORMATS[job.format]
-        names = run(conn, f"cd {OUT} && ls -1 *{fmt.suffix}", log).split()
+        names = node.run("cd %s && ls -1 -- *%s", OUT, fmt.suffix).stdout.split()
         src = self.source if job.recipe.needs_source else None
         with tempfile.TemporaryDirectory() as tmp:
-            files = get_files(conn, OUT, names, Path(tmp), log)
+            files = node.get_files(OUT, names, Path(tmp))
             entries = []
             for path in files:
-                ident = fmt.parse_identity(run(conn, fmt.identify(f"{OUT}/{path.name}"), log))
+                ident = fmt.identify(node, f"{OUT}/{path.name}")
                 entries.append(Artifact(
                     file=path.name, recipe=job.recipe.name, name=ident.name,
                     version=ident.version, release=ident.release, arch=ident.arch,

@@ -1,14 +1,13 @@
 """One options resolver: defaults < config file < environment < command line.
 
-Every option is declared once in ``OPTIONS``; the README's option table, ``invoke config`` and
+Every option is declared once in ``OPTIONS``; the README's option table, ``st2pkg config`` and
 validation all read that declaration. Resolved options are a frozen ``Options``.
 """
 
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -16,54 +15,39 @@ from typing import Any, Literal
 from . import git
 from .distros import Catalog
 from .errors import ConfigError, suggest
-from .paths import ROOT
+from .optionspec import SHOWN, OptionSpec, parse
+from .paths import RECIPES_DIR
 from .redact import redact_url
 from .yamlfile import read_yaml
 
-DEFAULT_CONFIG = ROOT / "st2pkg.yml"
+# Looked for in the working directory, like a Makefile or noxfile.py.
+DEFAULT_CONFIG = "st2pkg.yml"
 
-Kind = Literal["str", "int", "bool", "list", "rules", "choice", "path", "optstr", "optpath"]
 Source = Literal["default", "config", "env", "cli"]
-
-
-@dataclass(frozen=True)
-class OptionSpec:
-    """How one option is named, typed, defaulted and documented."""
-
-    name: str
-    env: str
-    kind: Kind
-    default: Any
-    help: str
-    choices: tuple[str, ...] = ()
-    secret_url: bool = False
-    # int options: the largest value allowed; str options: what a value must match, and how
-    # to say it.
-    maximum: int | None = None
-    pattern: str | None = None
-    pattern_help: str = ""
-    # list options of names: spaces separate items too (the historical ST2_PACKAGES form)
-    words: bool = False
 
 
 # What dpkg and rpm both accept in a version or release (and what no shell reads twice).
 _PACKAGE_VERSION = r"[0-9][A-Za-z0-9.+~]*"
-# Lists are comma-separated; lists of names may be space-separated too.
-_WORD_SEPARATORS = re.compile(r"[,\s]+")
-# Longest piece of a bad value an error message quotes.
-_SHOWN = 60
+# What git takes as a ref name or sha, and no shell or git option reads as more.
+_GIT_REF = r"[A-Za-z0-9_][A-Za-z0-9._/+-]*"
+_ARCHIVE_URL = r"(?i)(https?|ftp|file)://\S+"
+_VOLUME = r"/[^:\s]*:/[^:\s]*(:(ro|rw))?"
+_IMAGE_REF = (r"[a-z0-9][a-z0-9._-]*(:[0-9]+)?(/[a-z0-9._-]+)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?"
+              r"(@sha256:[0-9a-f]{64})?")
 
 OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec("distros", "ST2PKG_DISTROS", "list", ("bookworm",),
                "Distros to work on: names from distros/, comma-separated, or 'all'.",
-               words=True),
+               words=True, flag="--distro"),
     OptionSpec("packages", "ST2_PACKAGES", "list", ("st2",),
                "Packages to build: recipes under packaging/, comma- or space-separated.",
                words=True),
     OptionSpec("st2_giturl", "ST2_GITURL", "str", "https://github.com/StackStorm/st2",
                "st2 source: https/ssh git URL, file:// URL or local path.", secret_url=True),
     OptionSpec("st2_gitrev", "ST2_GITREV", "str", "master",
-               "st2 revision: branch, tag or commit sha."),
+               "st2 revision: branch, tag or commit sha.", pattern=_GIT_REF,
+               pattern_help="a branch, tag or commit sha (letters, digits, . _ / + -, not "
+               "starting with - or .)"),
     OptionSpec("git_mirrors", "ST2PKG_GIT_MIRRORS", "rules", (),
                "Git URL rewrites PREFIX=MIRROR, comma-separated, for the st2 source and its "
                "VCS requirements (as git's url.<MIRROR>.insteadOf=PREFIX).", secret_url=True),
@@ -85,13 +69,14 @@ OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec("state_dir", "ST2PKG_STATE_DIR", "path", ".st2pkg",
                "Per-run state: SSH keys, pinned host keys, compose files."),
     OptionSpec("recipes_dir", "ST2PKG_RECIPES_DIR", "optpath", None,
-               "Package recipes directory; default: this repository's packaging/."),
+               "Package recipes directory; default: the packaging/ recipes st2pkg ships."),
     OptionSpec("base_source", "ST2PKG_BASE_SOURCE", "choice", "auto",
                "Where base images come from: auto (registry, else bootstrap), "
                "registry, bootstrap.", choices=("auto", "registry", "bootstrap")),
     OptionSpec("debian_mirror", "ST2PKG_DEBIAN_MIRROR", "optstr", None,
                "Debian archive URL for bootstrapping; default: debootstrap's own.",
-               secret_url=True),
+               secret_url=True, pattern=_ARCHIVE_URL,
+               pattern_help="an http(s)://, ftp:// or file:// URL of a Debian archive"),
     OptionSpec("compose", "ST2PKG_COMPOSE", "choice", "auto",
                "Compose implementation: auto, v2 ('docker compose') or v1 ('docker-compose').",
                choices=("auto", "v2", "v1")),
@@ -99,7 +84,8 @@ OPTIONS: tuple[OptionSpec, ...] = (
                "Test node init: auto (systemd, else plain), systemd, or plain (start-units).",
                choices=("auto", "systemd", "plain")),
     OptionSpec("cgroup_mount", "ST2PKG_CGROUP_MOUNT", "str", "/sys/fs/cgroup:/sys/fs/cgroup:ro",
-               "The test node's cgroup volume under systemd, in compose volume syntax."),
+               "The test node's cgroup volume under systemd, in compose volume syntax.",
+               pattern=_VOLUME, pattern_help="HOST_PATH:CONTAINER_PATH[:ro|rw]"),
     OptionSpec("rpm_check", "ST2PKG_RPM_CHECK", "bool", True,
                "On Debian-family build nodes also run each rpm spec through rpmbuild."),
     OptionSpec("pack_indexes", "ST2PKG_PACK_INDEXES", "list",
@@ -110,10 +96,10 @@ OPTIONS: tuple[OptionSpec, ...] = (
                "Static busybox binary for pack images (their sh and cp); default: Debian's "
                "busybox-static, fetched with the host's apt."),
     OptionSpec("mongodb_image", "ST2PKG_MONGODB_IMAGE", "str", "mongo:7.0",
-               "MongoDB image; used when present locally or pullable, else Mongo is skipped."),
+               "MongoDB image; used when present locally or pullable, else Mongo is skipped.",
+               pattern=_IMAGE_REF, pattern_help="an image reference such as mongo:7.0 or "
+               "registry.example:5000/mongo:7.0"),
 )
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off"}
 SPECS: dict[str, OptionSpec] = {spec.name: spec for spec in OPTIONS}
 
 
@@ -148,6 +134,10 @@ class Options:
     # The options the config file sets (whether or not something overrides them).
     config_keys: tuple[str, ...] = ()
 
+    def place(self, name: str) -> str:
+        """Where option ``name``'s value came from, as an error message names it."""
+        return _place(SPECS[name], self.sources.get(name, "default"), self.config_file)
+
     def describe(self) -> list[tuple[str, str, str]]:
         """(name, printable value, source) rows, credentials redacted."""
         rows: list[tuple[str, str, str]] = []
@@ -159,80 +149,9 @@ class Options:
                 text = str(value).lower()
             else:
                 text = str(value)
-            if spec.secret_url and value is not None:
-                text = redact_url(text)
-            rows.append((spec.name, text, self.sources.get(spec.name, "default")))
+            # Any value may hold a URL with credentials (a path made from one, say).
+            rows.append((spec.name, redact_url(text), self.sources.get(spec.name, "default")))
         return rows
-
-
-def _parse(spec: OptionSpec, raw: Any, where: str) -> Any:
-    """Turn a raw value (YAML or string) into the option's type, or raise ConfigError."""
-    def bad(what: str) -> ConfigError:
-        return ConfigError(f"{where}: option '{spec.name}' {what}")
-
-    def shown(value: Any) -> str:
-        text = redact_url(repr(value))
-        return text if len(text) <= _SHOWN else text[:_SHOWN] + "...(cut)"
-
-    if raw is None:
-        if spec.kind in ("optstr", "optpath"):
-            return None
-        raise bad("must not be empty")
-    if spec.kind in ("list", "rules"):
-        items = raw
-        if isinstance(raw, str):
-            items = _WORD_SEPARATORS.split(raw) if spec.words else raw.split(",")
-        if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
-            raise bad(f"must be a list of names or a comma-separated string, got {shown(raw)}")
-        cleaned = tuple(i.strip() for i in items if i.strip())
-        if spec.kind == "rules":
-            return _rules(cleaned, bad)
-        if not cleaned:
-            raise bad("must name at least one item")
-        return cleaned
-    if spec.kind == "bool":
-        if isinstance(raw, bool):
-            return raw
-        text = str(raw).strip().lower()
-        if text in _TRUE | _FALSE:
-            return text in _TRUE
-        raise bad(f"must be true or false (1/0, yes/no, on/off), got {shown(raw)}")
-    if spec.kind == "int":
-        if isinstance(raw, bool):
-            raise bad(f"must be a whole number, got {shown(raw)}")
-        try:
-            value = int(raw)
-        except (TypeError, ValueError) as err:
-            raise bad(f"must be a whole number, got {shown(raw)}") from err
-        if value < 0 or (spec.maximum is not None and value > spec.maximum):
-            top = f" and at most {spec.maximum}" if spec.maximum is not None else ""
-            raise bad(f"must be 0 or more{top}, got {value}")
-        return value
-    if not isinstance(raw, str | int | float) or isinstance(raw, bool):
-        raise bad(f"must be a string, got {shown(raw)}")
-    text = str(raw).strip()
-    if spec.pattern and text and not re.fullmatch(spec.pattern, text):
-        raise bad(f"must be {spec.pattern_help}, got {shown(text)}")
-    if spec.kind == "choice" and text not in spec.choices:
-        allowed = ", ".join(spec.choices)
-        raise bad(f"is {shown(text)}; allowed: {allowed}{suggest(text, spec.choices)}")
-    if spec.kind in ("optstr", "optpath"):
-        return text or None
-    if spec.kind == "path":
-        return text
-    if not text:
-        raise bad("must not be empty")
-    return text
-
-
-def _rules(items: tuple[str, ...], bad: Callable[[str], ConfigError]) -> tuple[str, ...]:
-    """``PREFIX=MIRROR`` items: both sides given."""
-    for item in items:
-        prefix, eq, target = item.partition("=")
-        if not (eq and prefix.strip() and target.strip()):
-            raise bad(f"item {redact_url(item)[:_SHOWN]!r} is not PREFIX=MIRROR (e.g. "
-                      "https://github.com/StackStorm/=file:///srv/git/)")
-    return tuple("=".join(p.strip() for p in i.partition("=")[::2]) for i in items)
 
 
 def _read_config_file(path: Path) -> dict[str, Any]:
@@ -260,7 +179,7 @@ def resolve(
     """Resolve options: defaults < config file < environment < command line.
 
     ``cli`` maps option names to values; ``None`` values mean "not given".
-    ``config_file`` None means the repo's st2pkg.yml, or $ST2PKG_CONFIG when set.
+    ``config_file`` None means $ST2PKG_CONFIG when set, else st2pkg.yml in ``cwd`` if any.
     """
     environ = os.environ if environ is None else environ
     cwd = Path.cwd() if cwd is None else cwd
@@ -268,97 +187,78 @@ def resolve(
     for key in cli:
         if key not in SPECS:
             raise ConfigError(f"command line: unknown option {key!r}{suggest(key, SPECS)}")
-
-    path: Path | None
-    if config_file is not None:
-        path = Path(config_file)
-    elif environ.get("ST2PKG_CONFIG"):
-        path = Path(environ["ST2PKG_CONFIG"])
-    else:
-        path = DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None
+    path = _config_path(config_file, environ, cwd)
     from_file = _read_config_file(path) if path else {}
-
-    values: dict[str, Any] = {}
-    sources: dict[str, Source] = {}
-    layers: list[tuple[Source, Callable[[OptionSpec], tuple[bool, Any, str]]]] = [
-        ("config", lambda s: (s.name in from_file, from_file.get(s.name), f"{path}")),
-        ("env", lambda s: (s.env in environ, environ.get(s.env), f"environment {s.env}")),
-        ("cli", lambda s: (s.name in cli, cli.get(s.name), "command line")),
-    ]
-    for spec in OPTIONS:
-        values[spec.name] = _parse(spec, spec.default, "built-in default")
-        sources[spec.name] = "default"
-        for source, lookup in layers:
-            present, raw, where = lookup(spec)
-            if present:
-                values[spec.name] = _parse(spec, raw, where)
-                sources[spec.name] = source
-
-    values["distros"] = catalog.select(values["distros"], where=_where(sources["distros"]))
+    layers: dict[Source, Mapping[str, Any]] = {
+        "config": from_file, "env": {s.name: environ[s.env] for s in OPTIONS if s.env in environ},
+        "cli": cli}
+    values, sources = _layered(layers, path)
+    values["distros"] = catalog.select(
+        values["distros"], where=_place(SPECS["distros"], sources["distros"], path))
     if values["jobs"] == 0:
         values["jobs"] = os.cpu_count() or 1
-    values["recipes_dir"] = values["recipes_dir"] or str(ROOT / "packaging")
-    # Paths are taken from the working directory, as a shell would.
-    for spec in OPTIONS:
-        if spec.kind in ("path", "optpath") and values[spec.name] is not None:
-            values[spec.name] = (cwd / Path(values[spec.name]).expanduser()).resolve()
-        where = _place(spec, sources[spec.name], path)
-        if spec.kind == "path" and values[spec.name].exists() and \
-                not values[spec.name].is_dir():
-            raise ConfigError(f"{where}: option '{spec.name}' names {values[spec.name]}, which "
-                              "is not a directory; give a directory (made if missing)")
+    values["recipes_dir"] = values["recipes_dir"] or str(RECIPES_DIR)
+    _paths(values, sources, path, cwd)
     _check_giturl(values["st2_giturl"], _place(SPECS["st2_giturl"], sources["st2_giturl"],
                                                path), cwd)
     return Options(**values, config_file=path, sources=sources,
                    config_keys=tuple(str(k) for k in from_file))
 
 
+def _config_path(given: Path | str | None, environ: Mapping[str, str], cwd: Path) -> Path | None:
+    if given is not None:
+        if not str(given).strip():
+            raise ConfigError("--config: empty; name a config file (or leave --config out)")
+        return Path(given)
+    if environ.get("ST2PKG_CONFIG"):
+        return Path(environ["ST2PKG_CONFIG"])
+    return cwd / DEFAULT_CONFIG if (cwd / DEFAULT_CONFIG).is_file() else None
+
+
+def _layered(layers: Mapping[Source, Mapping[str, Any]],
+             path: Path | None) -> tuple[dict[str, Any], dict[str, Source]]:
+    """Every option's value from the highest layer that sets it (``layers`` lowest first)."""
+    values: dict[str, Any] = {}
+    sources: dict[str, Source] = {}
+    for spec in OPTIONS:
+        values[spec.name] = parse(spec, spec.default, "built-in default")
+        sources[spec.name] = "default"
+        for source, given in layers.items():
+            if spec.name in given:
+                values[spec.name] = parse(spec, given[spec.name], _place(spec, source, path))
+                sources[spec.name] = source
+    return values, sources
+
+
+def _paths(values: dict[str, Any], sources: Mapping[str, Source], path: Path | None,
+           cwd: Path) -> None:
+    """Make path options absolute, from the working directory as a shell would; a path
+    option must name a directory (made later if missing), never a file."""
+    for spec in OPTIONS:
+        if spec.kind not in ("path", "optpath") or values[spec.name] is None:
+            continue
+        values[spec.name] = (cwd / Path(values[spec.name]).expanduser()).resolve()
+        if spec.kind == "path" and values[spec.name].exists() and \
+                not values[spec.name].is_dir():
+            raise ConfigError(f"{_place(spec, sources[spec.name], path)}: option '{spec.name}' "
+                              f"names {values[spec.name]}, which is not a directory; give a "
+                              "directory (made if missing)")
+
+
 def _place(spec: OptionSpec, source: Source, path: Path | None) -> str:
     """Where an option's value came from, as an error message names it."""
+    cli = f"command line {spec.flag}" if spec.flag else "command line"
     return {"default": "built-in default", "config": f"{path}",
-            "env": f"environment {spec.env}", "cli": "command line"}[source]
+            "env": f"environment {spec.env}", "cli": cli}[source]
 
 
 def _check_giturl(url: str, where: str, cwd: Path) -> None:
     """A git URL of a scheme git fetches from, or a local directory."""
     if git.is_url(url) or (cwd / Path(url).expanduser()).is_dir():
         return
-    shown = redact_url(url)[:_SHOWN]
+    shown = redact_url(url)[:SHOWN]
     raise ConfigError(f"{where}: option 'st2_giturl' is {shown!r}, neither a git URL (https://, "
                       "ssh://, git://, file://, user@host:path) nor an existing directory; "
                       "give the st2 repository's URL or path")
 
 
-def _where(source: Source) -> str:
-    return {"default": "built-in default", "config": "config file",
-            "env": "environment ST2PKG_DISTROS", "cli": "--distro"}[source]
-
-
-
-TABLE_BEGIN = "<!-- options:begin (generated by `invoke docs`; do not edit) -->"
-TABLE_END = "<!-- options:end -->"
-
-
-def options_table() -> str:
-    """The README's option table, made from ``OPTIONS``."""
-    lines = [TABLE_BEGIN, "", "| option (config key) | environment | default | meaning |",
-             "|---|---|---|---|"]
-    for spec in OPTIONS:
-        if isinstance(spec.default, tuple):
-            default = ",".join(spec.default) or "(none)"
-        elif spec.default is None:
-            default = "(none)"
-        else:
-            default = str(spec.default).lower() if isinstance(spec.default, bool) \
-                else str(spec.default)
-        lines.append(f"| `{spec.name}` | `{spec.env}` | `{default}` | {spec.help} |")
-    return "\n".join([*lines, "", TABLE_END])
-
-
-def render_readme(text: str) -> str:
-    """``text`` with its generated option table replaced by the current one."""
-    head, _, rest = text.partition(TABLE_BEGIN)
-    _, _, tail = rest.partition(TABLE_END)
-    if not rest:
-        raise ValueError("README has no generated option table markers")
-    return head + options_table() + tail

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
@@ -84,38 +84,8 @@ class Catalog:
                             _names(formats_file, raw_formats.get(fmt, {}), "test_packages"))
             for fmt in get_args(Format)
         }
-        distros = []
-        for path in sorted(directory.glob("*.yml")):
-            if path.name in _SHARED_FILES:
-                continue
-            data = read_yaml(path, "distro file", "fix or remove it")
-            if not isinstance(data, dict):
-                raise ConfigError(f"{path}: must be a mapping of fields")
-            for key in data:
-                if key not in _REQUIRED + _OPTIONAL:
-                    raise ConfigError(f"{path}: unknown field {key!r}"
-                                      f"{suggest(key, _REQUIRED + _OPTIONAL)}")
-            fmt = cast(Format, _check(path, data, "format", get_args(Format)))
-            if _check(path, data, "name") != path.stem:
-                raise ConfigError(f"{path}: field 'name' must equal the file name {path.stem!r}")
-            bootstrap = data.get("bootstrap")
-            if bootstrap is not None and not isinstance(bootstrap, str):
-                raise ConfigError(f"{path}: field 'bootstrap' must be a Debian suite name")
-            distros.append(Distro(
-                name=path.stem,
-                family=cast(Family, _check(path, data, "family", get_args(Family))),
-                format=fmt,
-                version=_check(path, data, "version"),
-                python=_check(path, data, "python"),
-                init=cast(Init, _check(path, data, "init", get_args(Init))),
-                image=_check(path, data, "image"),
-                bootstrap=bootstrap,
-                build_packages=formats[fmt].build_packages
-                + _names(path, data, "extra_build_packages"),
-                test_packages=formats[fmt].test_packages
-                + _names(path, data, "extra_test_packages"),
-            ))
-        return cls(distros)
+        return cls([_distro(path, formats) for path in sorted(directory.glob("*.yml"))
+                    if path.name not in _SHARED_FILES])
 
     def get(self, name: str) -> Distro:
         """The distro called ``name``, or a ConfigError listing the known ones."""
@@ -140,3 +110,32 @@ class Catalog:
                 if item not in chosen:
                     chosen.append(item)
         return tuple(chosen)
+
+
+def _distro(path: Path, formats: Mapping[str, FormatData]) -> Distro:
+    """One <name>.yml of the catalog, every field checked."""
+    data = read_yaml(path, "distro file", "fix or remove it")
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: must be a mapping of fields")
+    for key in data:
+        if key not in _REQUIRED + _OPTIONAL:
+            raise ConfigError(f"{path}: unknown field {key!r}"
+                              f"{suggest(key, _REQUIRED + _OPTIONAL)}")
+    fmt = cast(Format, _check(path, data, "format", get_args(Format)))
+    if _check(path, data, "name") != path.stem:
+        raise ConfigError(f"{path}: field 'name' must equal the file name {path.stem!r}")
+    bootstrap = data.get("bootstrap")
+    if bootstrap is not None and not isinstance(bootstrap, str):
+        raise ConfigError(f"{path}: field 'bootstrap' must be a Debian suite name")
+    return Distro(
+        name=path.stem,
+        family=cast(Family, _check(path, data, "family", get_args(Family))),
+        format=fmt,
+        version=_check(path, data, "version"),
+        python=_check(path, data, "python"),
+        init=cast(Init, _check(path, data, "init", get_args(Init))),
+        image=_check(path, data, "image"),
+        bootstrap=bootstrap,
+        build_packages=formats[fmt].build_packages + _names(path, data, "extra_build_packages"),
+        test_packages=formats[fmt].test_packages + _names(path, data, "extra_test_packages"),
+    )

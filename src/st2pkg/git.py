@@ -17,6 +17,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import unquote
 
+from . import cachejournal
+from .artifacts import locked
 from .errors import SourceError, UnavailableError
 from .redact import redact_text, redact_url, secrets_of
 from .retry import retrying
@@ -99,10 +101,18 @@ def run(args: Sequence[str], cwd: Path | None = None, what: str = "git",
     except subprocess.TimeoutExpired as err:
         raise SourceError(f"{what}: git {args[0]} gave no result in {timeout:.0f}s") from err
     if check and done.returncode != 0:
-        text = done.stderr.strip() or done.stdout.strip()
-        said = redact_text(text, secrets) or "no output"
+        said = _gist(redact_text(done.stderr.strip() or done.stdout.strip(), secrets))
         raise SourceError(f"{what}: git {args[0]} failed: {said}")
     return done
+
+
+def _gist(text: str) -> str:
+    """git's failure in one line: its first fatal:/error: line (the rest is advice), else
+    its first line; bounded."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    chosen = next((line for line in lines if line.startswith(("fatal:", "error:"))),
+                  lines[0] if lines else "no output")
+    return chosen if len(chosen) <= 300 else chosen[:300] + "...(cut)"
 
 
 # What git says when the network, not the request, failed: worth another try.
@@ -122,7 +132,7 @@ def mirror(url: str, cache: Path, timeout: float | None = _TIMEOUT,
     under ``cache/repos``."""
     what = redact_url(url)
     root = cache / "repos"
-    root.mkdir(parents=True, exist_ok=True)
+    cachejournal.make_dirs(root)
     # Keyed by the redacted URL: the same repository with another token shares one mirror.
     path = root / (hashlib.sha256(what.encode()).hexdigest()[:32] + ".git")
     fetch = ["fetch", "--quiet", "--prune", "--force", "--no-write-fetch-head", url,
@@ -134,7 +144,9 @@ def mirror(url: str, cache: Path, timeout: float | None = _TIMEOUT,
                              rewrites=rewrites), what=f"fetching {what}", transient=transient)
 
     if path.exists():
-        fetch_into(path)
+        # Two runs fetching into one mirror at once would fight over its refs.
+        with locked(path.with_suffix(".lock")):
+            fetch_into(path)
         return path
     # A first fetch fills a scratch repository: a URL that fails leaves no mirror behind.
     tmp = Path(tempfile.mkdtemp(dir=root, prefix=".tmp-"))
@@ -144,7 +156,8 @@ def mirror(url: str, cache: Path, timeout: float | None = _TIMEOUT,
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    publish(tmp, path)
+    if publish(tmp, path):
+        cachejournal.record(path)
     return path
 
 
@@ -191,7 +204,7 @@ def ref_names(repo: Path) -> list[str]:
 def checkout(repo: Path, commit: str, cache: Path) -> Path:
     """A work tree of ``commit`` under ``cache/checkouts/<sha>``, made once then reused."""
     root = cache / "checkouts"
-    root.mkdir(parents=True, exist_ok=True)
+    cachejournal.make_dirs(root)
     dest = root / commit
     if dest.is_dir():
         return dest
@@ -203,15 +216,19 @@ def checkout(repo: Path, commit: str, cache: Path) -> Path:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    publish(tmp, dest)
+    if publish(tmp, dest):
+        cachejournal.record(dest)
     return dest
 
 
-def publish(tmp: Path, dest: Path) -> None:
-    """Move a finished directory into place; if a parallel run won the race, keep theirs."""
+def publish(tmp: Path, dest: Path) -> bool:
+    """Move a finished directory into place; if a parallel run won the race, keep theirs.
+    Whether ours is the one in place."""
     try:
         tmp.rename(dest)
     except OSError:
         if not dest.is_dir():
             raise
         shutil.rmtree(tmp, ignore_errors=True)
+        return False
+    return True

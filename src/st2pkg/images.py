@@ -1,31 +1,31 @@
 """Images: base images (registry, else bootstrapped from Debian's archive), per-distro build
-and test node images and service images, each tagged by a hash of its inputs so unchanged
-inputs never rebuild."""
+and test node images, service images and the st2 image, each reused while its inputs are
+unchanged (the one rule of imagecache.py)."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from .config import Options
-from .containers import Docker
 from .distros import Distro
+from .engine import Engine
 from .errors import StageError, UnavailableError
+from .imagecache import content_hash, context_hash, is_current, labels
 from .paths import IMAGES_DIR
+from .report import Log
 
 REPO = "st2pkg"
-# The st2 image `invoke st2image` makes from this pipeline's st2 package.
+# The st2 image `st2pkg st2image` makes from this pipeline's st2 package.
 ST2_IMAGE = f"{REPO}/st2"
 Role = Literal["build", "test"]
-Log = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -37,28 +37,10 @@ class Ensured:
     how: str
 
 
-def content_hash(*parts: str | bytes) -> str:
-    """A short, stable hash of ordered inputs."""
-    digest = hashlib.sha256()
-    for part in parts:
-        data = part.encode() if isinstance(part, str) else part
-        digest.update(len(data).to_bytes(8, "big") + data)
-    return digest.hexdigest()[:16]
-
-
-def context_hash(context: Path) -> str:
-    """Hash of every file (path, mode bits, content) under a build context."""
-    parts: list[str | bytes] = []
-    for path in sorted(p for p in context.rglob("*") if p.is_file()):
-        parts += [str(path.relative_to(context)), oct(path.stat().st_mode & 0o111),
-                  path.read_bytes()]
-    return content_hash(*parts)
-
-
 class Images:
     """Makes the images a run needs, reusing any whose inputs are unchanged."""
 
-    def __init__(self, docker_: Docker, opts: Options) -> None:
+    def __init__(self, docker_: Engine, opts: Options) -> None:
         self.docker = docker_
         self.opts = opts
 
@@ -119,8 +101,9 @@ class Images:
     def _bootstrap(self, distro: Distro, log: Log) -> Ensured:
         suite = str(distro.bootstrap)
         mirror = self.opts.debian_mirror or ""
-        ref = f"{REPO}/base-{suite}:{content_hash('debootstrap', 'minbase', suite, mirror)}"
-        if self.docker.image_id(ref):
+        inputs = content_hash("debootstrap", "minbase", suite, mirror)
+        ref = f"{REPO}/base-{suite}:{inputs}"
+        if is_current(self.docker, ref, inputs):
             return Ensured(ref, False, "bootstrapped image cached")
         tmp_root = self.opts.cache_dir / "tmp"
         tmp_root.mkdir(parents=True, exist_ok=True)
@@ -132,7 +115,7 @@ class Images:
                         f"debootstrap of {suite} failed")
             _run_logged(["tar", "-C", str(rootfs), "-cf", str(tarball), "."], log,
                         f"packing the {suite} root file system failed")
-            self.docker.import_rootfs(tarball, ref)
+            self.docker.import_rootfs(tarball, ref, labels(inputs))
         return Ensured(ref, True, f"bootstrapped {suite} from Debian's archive")
 
     def node(self, distro: Distro, role: Role, log: Log) -> Ensured:
@@ -169,32 +152,31 @@ class Images:
             for package in packages:
                 shutil.copy2(package, context / "packages" / package.name)
             inputs = content_hash(context_hash(context), self.docker.image_id(base.ref) or "")
-            if self.docker.image_id(tag) and self._label(tag) == inputs:
+            if is_current(self.docker, tag, inputs):
                 return Ensured(tag, False, "cached (inputs unchanged)")
             log(f"building {tag} from {', '.join(p.name for p in packages)}")
             self.docker.build(context, "Dockerfile", tag, {"BASE": base.ref},
-                              {"st2pkg.image": f"st2-{distro.name}", "st2pkg.inputs": inputs},
-                              log)
+                              labels(inputs, **{"st2pkg.image": f"st2-{distro.name}"}), log)
         return Ensured(tag, True, "built")
-
-    def _label(self, ref: str) -> str:
-        return self.docker.image_labels(ref).get("st2pkg.inputs", "")
 
     def _ensure(self, name: str, context: Path, dockerfile: str, buildargs: Mapping[str, str],
                 base_id: str, log: Log) -> Ensured:
         args = sorted(f"{k}={v}" for k, v in buildargs.items() if k != "BASE")
-        tag = f"{REPO}/{name}:" + content_hash(context_hash(context), dockerfile, base_id, *args)
-        if self.docker.image_id(tag):
+        inputs = content_hash(context_hash(context), dockerfile, base_id, *args)
+        tag = f"{REPO}/{name}:{inputs}"
+        if is_current(self.docker, tag, inputs):
             return Ensured(tag, False, "cached (inputs unchanged)")
         log(f"building {tag} from {context.name}/{dockerfile}")
-        self.docker.build(context, dockerfile, tag, buildargs, {"st2pkg.image": name}, log)
+        self.docker.build(context, dockerfile, tag, buildargs,
+                          labels(inputs, **{"st2pkg.image": name}), log)
         return Ensured(tag, True, "built")
 
 
 def _run_logged(argv: list[str], log: Log, failure: str) -> None:
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        log(line)
-    if proc.wait() != 0:
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True) as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            log(line)
+    if proc.returncode != 0:
         raise StageError(f"{failure} (exit {proc.returncode})")

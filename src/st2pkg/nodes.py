@@ -7,20 +7,24 @@ import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING
 
 from fabric import Connection
 
 from .compose import Project
-from .containers import Docker, FileEntry
+from .containers import FileEntry
 from .distros import Distro
-from .errors import StageError
-from .images import Log
+from .errors import St2PkgError, StageError
+from .inits import BUILD_INIT, InitName, fallback, init_mode, preferred
+from .remote import NodeSession
+from .report import Log
 from .runner import check_cancel
 from .services import ServiceImage
 from .ssh import RunState, connect, wait_for_ssh
 
-Init = Literal["systemd", "plain"]
+if TYPE_CHECKING:
+    from .context import RunContext
+
 NODE_ROLES = ("build", "test")
 SERVICE_TIMEOUT = 240.0
 SSH_TIMEOUT = 90.0
@@ -34,7 +38,7 @@ class Node:
     role: str
     container: str
     port: int
-    init: Init
+    init: InitName
 
     @property
     def key_name(self) -> str:
@@ -53,19 +57,19 @@ def project_name(run_id: str, distro: str) -> str:
 class Topology:
     """One distro's compose project within a run."""
 
-    def __init__(self, docker: Docker, compose: list[str], state: RunState, distro: Distro,
-                 node_images: Mapping[str, str], services: Mapping[str, ServiceImage],
-                 test_init: str = "auto", *, cgroup_mount: str) -> None:
-        self.docker = docker
-        self.state = state
+    def __init__(self, context: RunContext, distro: Distro, node_images: Mapping[str, str],
+                 services: Mapping[str, ServiceImage]) -> None:
+        self.docker = context.docker
+        self.state = state = context.state
         self.distro = distro
         self.services = {n: s for n, s in services.items() if s.available}
-        self.test_init = test_init
-        first: Init = "plain" if test_init == "plain" else "systemd"
+        self.test_init = test_init = context.opts.test_init
+        cgroup_mount, compose = context.opts.cgroup_mount, context.compose
+        self.first = preferred(test_init)
         env = dict(os.environ)
         env.update({
             "ST2PKG_RUN": state.id, "ST2PKG_DISTRO": distro.name,
-            "ST2PKG_PG_PASSWORD": state.pg_password, "ST2PKG_TEST_INIT": first,
+            "ST2PKG_PG_PASSWORD": state.pg_password, "ST2PKG_TEST_INIT": self.first,
             "ST2PKG_CGROUP_MOUNT": cgroup_mount,
         })
         for name in ("rabbitmq", "postgres", "redis", "mongodb"):
@@ -90,7 +94,11 @@ class Topology:
         try:
             return self._up(roles, log)
         except BaseException:
-            self.down(log)
+            # The first error is the one to report; a failed cleanup only adds to the log.
+            try:
+                self.down(log)
+            except St2PkgError as err:
+                log(f"removing {self.project.name} failed too: {err}")
             raise
 
     def _up(self, roles: Sequence[str], log: Log) -> dict[str, Node]:
@@ -101,8 +109,8 @@ class Topology:
         self.project.start([*services, *roles], log)
         nodes = {}
         for role in roles:
-            init: Init = "plain" if role != "test" or self.test_init == "plain" else "systemd"
-            nodes[role] = self._wait_node(role, init, log)
+            nodes[role] = self._wait_node(role, self.first if role == "test" else BUILD_INIT,
+                                          log)
         self._wait_healthy(services, log)
         return nodes
 
@@ -122,14 +130,15 @@ class Topology:
                 f"ST2PKG_PG_PASSWORD={self.state.pg_password}\n".encode(), 0o600),
         })
 
-    def _wait_node(self, role: str, init: Init, log: Log) -> Node:
+    def _wait_node(self, role: str, init: InitName, log: Log) -> Node:
         name = self.container(role)
         deadline = time.monotonic() + SSH_TIMEOUT
         while True:
             status, _ = self.docker.state(name)
             if status in ("exited", "dead"):
-                if init == "systemd":
-                    return self._fallback(role, log)
+                then = fallback(self.test_init, init)
+                if then is not None:
+                    return self._fallback(role, init, then, log)
                 raise StageError(f"{name} exited at start: {self.docker.logs(name, 20)}")
             try:
                 port = self.docker.published_port(name)
@@ -141,28 +150,26 @@ class Topology:
             time.sleep(0.5)
         conn = wait_for_ssh(self.state, f"{self.distro.name}-{role}", port, deadline)
         try:
-            if init == "systemd":
-                booted = conn.run("timeout 60 systemctl is-system-running --wait", warn=True,
-                                  hide=True).stdout.strip()
-                log(f"{role}: systemd says {booted!r}")
-                if booted not in ("running", "degraded"):
-                    return self._fallback(role, log)
+            problem = init_mode(init, NodeSession(conn, log)).boot_problem()
         finally:
             conn.close()
+        if problem is not None:
+            then = fallback(self.test_init, init)
+            if then is None:
+                raise StageError(f"{name} did not come up with init {init}: {problem}")
+            log(f"{role}: {problem}")
+            return self._fallback(role, init, then, log)
         log(f"{role}: ssh root@127.0.0.1 -p {port} (init: {init})")
         return Node(self.distro.name, role, name, port, init)
 
-    def _fallback(self, role: str, log: Log) -> Node:
-        if self.test_init == "systemd":
-            raise StageError(f"{role}: systemd cannot boot in this container runtime and "
-                             "test_init=systemd; use test_init=auto or plain")
-        log(f"{role}: systemd cannot boot in this container runtime; restarting the node with "
-            "init 'plain' (services will be supervised by st2pkg)")
-        self.project.env["ST2PKG_TEST_INIT"] = "plain"
+    def _fallback(self, role: str, failed: InitName, then: InitName, log: Log) -> Node:
+        log(f"{role}: {failed} cannot boot in this container runtime; restarting the node "
+            f"with init {then!r}")
+        self.project.env["ST2PKG_TEST_INIT"] = then
         self.project.create([role], log)
         self._seed_keys(role)
         self.project.start([role], log)
-        return self._wait_node(role, "plain", log)
+        return self._wait_node(role, then, log)
 
     def _wait_healthy(self, services: Sequence[str], log: Log) -> None:
         deadline = time.monotonic() + SERVICE_TIMEOUT

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal, cast
 
 from .errors import ConfigError, SourceError, suggest
-from .images import context_hash
+from .imagecache import context_hash
 
 SourceKind = Literal["tree", "pypi"]
 _ASSIGN = re.compile(r"^([a-z_]+)=(.*)$")

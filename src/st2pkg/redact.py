@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import re
 
-# scheme://userinfo@host... ; userinfo may be "user", "user:password" or a bare token.
-_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<userinfo>[^/@\s]+)@")
+# scheme://userinfo@host... ; userinfo may be "user", "user:password" or a bare token. A path
+# made from a URL has lost a slash (https:/u:pw@h), and is matched too. The scheme is bounded,
+# so a long run of letters costs linear time.
+_USERINFO = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]{0,31}:/{1,2})"
+                       r"(?P<userinfo>[^/@\s]+)@")
+# scp-like user:password@host:path (no scheme): a password is never shown either.
+_SCP_PASSWORD = re.compile(r"(?<![\w./:@-])(?P<user>[\w.-]{1,64}):[^\s/@:]+@(?=[\w.-]+:)")
 # Query parameters that carry credentials (signed URLs, API tokens).
 _SECRET_QUERY = re.compile(r"(?i)([?&](?:access_token|private_token|token|password|passwd|"
                            r"secret|api_key|apikey|key|sig|signature|auth)=)[^&#\s]+")
@@ -15,6 +20,7 @@ def redact_url(url: str) -> str:
     """Replace the userinfo part of every URL in ``url``, and the values of query parameters
     that carry credentials (token=, key=, sig=, ...), with ``***``."""
     url = _USERINFO.sub(lambda m: f"{m.group('scheme')}***@", url)
+    url = _SCP_PASSWORD.sub(lambda m: f"{m.group('user')}:***@", url)
     return _SECRET_QUERY.sub(lambda m: f"{m.group(1)}***", url)
 
 

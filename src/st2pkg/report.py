@@ -12,7 +12,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +22,10 @@ from .redact import redact_text
 
 Mode = Literal["table", "plain", "github"]
 REDRAW_SECONDS = 0.5
+# How a step log shows a command run on a node.
+COMMAND_PREFIX = "$ "
+# Where a stage writes its log lines (a StepLog, or any line sink).
+Log = Callable[[str], None]
 
 
 def pick_mode(stream: TextIO) -> Mode:
@@ -35,9 +39,13 @@ def pick_mode(stream: TextIO) -> Mode:
 
 @dataclass
 class StepLog:
-    """An open log file for one (distro, stage); lines are redacted before writing."""
+    """An open log file for one (distro, stage); lines are redacted before writing. With an
+    ``echo``, remote commands (lines starting "$ ") are shown too; with ``echo_all``, every
+    line (debug_level 1 and 2)."""
 
     path: Path
+    echo: Callable[[str], None] | None = None
+    echo_all: bool = False
     last: str = ""
     _file: TextIO | None = None
 
@@ -50,6 +58,8 @@ class StepLog:
         self._file.flush()
         if text.strip():
             self.last = text.strip()
+        if self.echo is not None and (self.echo_all or text.startswith(COMMAND_PREFIX)):
+            self.echo(text)
 
     def close(self) -> None:
         if self._file is not None:
@@ -85,6 +95,8 @@ class Reporter:
     output: Path
     stream: TextIO = field(default_factory=lambda: sys.stderr)
     mode: Mode | None = None
+    # 0: progress only; 1: also each remote command; 2: also every line of their output.
+    debug_level: int = 0
     results: list[StepResult] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _live: dict[str, _Live] = field(default_factory=dict)
@@ -101,15 +113,20 @@ class Reporter:
 
     def say(self, distro: str, stage: str, message: str) -> None:
         """One progress line (printed above the table on a terminal)."""
+        self.note(f"[{distro}] {stage}: {message}")
+
+    def note(self, line: str) -> None:
+        """One line of the run's own, redacted (printed above the table on a terminal)."""
         with self._lock:
             self._clear()
-            print(f"[{distro}] {stage}: {redact_text(message)}", file=self.stream, flush=True)
+            print(redact_text(line), file=self.stream, flush=True)
             self._draw()
 
     @contextmanager
     def step(self, distro: str, stage: str) -> Iterator[StepLog]:
         """Time a step; its log is handed to the body; failures are recorded and re-raised."""
-        log = StepLog(self.log_path(distro, stage))
+        echo = (lambda line: self.say(distro, stage, line)) if self.debug_level else None
+        log = StepLog(self.log_path(distro, stage), echo, self.debug_level >= 2)
         started = time.monotonic()
         with self._lock:
             self._live[distro] = _Live(stage, started, log)

@@ -4,15 +4,17 @@ which image serves each on this machine, and why."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import yaml
 
 from .config import Options
-from .containers import Docker
 from .distros import Catalog
+from .engine import Engine
 from .errors import UnavailableError
-from .images import Images, Log
+from .images import Images
 from .paths import DISTROS_DIR
+from .report import Log
 
 SERVICES_FILE = DISTROS_DIR / "services.yml"
 MONGODB = "mongodb"
@@ -31,7 +33,7 @@ class ServiceImage:
         return self.ref is not None
 
 
-def _official(docker: Docker, ref: str, log: Log) -> tuple[str | None, str]:
+def _official(docker: Engine, ref: str, log: Log) -> tuple[str | None, str]:
     if docker.image_id(ref):
         return ref, f"official image {ref} (present locally)"
     try:
@@ -42,10 +44,20 @@ def _official(docker: Docker, ref: str, log: Log) -> tuple[str | None, str]:
         return None, f"official image {ref} cannot be pulled"
 
 
-def resolve(docker: Docker, images: Images, catalog: Catalog, opts: Options,
+def _declared() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(SERVICES_FILE.read_text(encoding="utf-8"))
+    return data
+
+
+def names() -> tuple[str, ...]:
+    """Every service a run can have, in services.yml's order, MongoDB last."""
+    return (*_declared()["services"], MONGODB)
+
+
+def resolve(docker: Engine, images: Images, catalog: Catalog, opts: Options,
             log: Log) -> dict[str, ServiceImage]:
     """Pick or build an image for every service; MongoDB may come back unavailable."""
-    data = yaml.safe_load(SERVICES_FILE.read_text(encoding="utf-8"))
+    data = _declared()
     result: dict[str, ServiceImage] = {}
     base = None
     for name, entry in data["services"].items():

@@ -34,12 +34,20 @@ class Source:
 
     def version(self) -> str:
         """``__version__`` of st2common at this commit."""
+        if not self._has(VERSION_FILE):
+            raise SourceError(f"ST2_GITURL {self.shown_url}@{self.rev}: not an st2 source (it "
+                              f"has no {VERSION_FILE}); point ST2_GITURL at StackStorm's st2 "
+                              "repository, or build --package=st2client")
         text = self._git("show", f"{self.commit}:{VERSION_FILE}")
         match = _VERSION.search(text)
         if not match:
             raise SourceError(f"{self.shown_url}@{self.rev}: no __version__ in {VERSION_FILE}; "
                               "set ST2PKG_VERSION")
         return match.group(1)
+
+    def _has(self, path: str) -> bool:
+        done = git.run(["cat-file", "-e", f"{self.commit}:{path}"], cwd=self.repo, check=False)
+        return done.returncode == 0
 
     def commit_time(self) -> int:
         """The commit's committer date (seconds since the epoch)."""

@@ -1,11 +1,10 @@
 """The verify stage: install built packages on the distro's test node beside the real
 services, configure and start them as a user would, then prove it with the testinfra suite
-(tests/infra). Nodes of a failed verification are kept for `invoke shell`."""
+(tests/infra). Nodes of a failed verification are kept for `st2pkg shell`."""
 
 from __future__ import annotations
 
 import os
-import shlex
 import subprocess
 import sys
 import time
@@ -13,25 +12,24 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from fabric import Connection
-
-from .config import Options
-from .containers import Docker
 from .distros import Distro
 from .errors import StageError
 from .formats import FORMATS
-from .images import Images, Log
+from .inits import SCRIPTS, init_mode
 from .nodes import Node, Topology
-from .paths import ROOT
+from .paths import DATA, INFRA_SUITE
 from .recipes import Recipe
-from .remote import put_tree, run
-from .report import Reporter
+from .remote import NodeSession, Transport
+from .report import Log
 from .runner import cancelling
 from .services import MONGODB, ServiceImage
-from .ssh import RunState, write_ssh_config
+from .ssh import write_ssh_config
 
-SCRIPTS = "/opt/st2pkg/scripts"
+if TYPE_CHECKING:
+    from .context import RunContext
+
 ARTIFACTS = "/opt/st2pkg/artifacts"
 SETTLE_SECONDS = 5
 
@@ -77,13 +75,13 @@ def read_junit(path: Path) -> Counts:
 class Verifier:
     """Verifies one distro's packages."""
 
-    def __init__(self, docker: Docker, images: Images, reporter: Reporter, opts: Options,
-                 state: RunState, compose: list[str], distro: Distro,
-                 services: dict[str, ServiceImage], keep: bool, remove: bool) -> None:
-        self.docker, self.images, self.reporter, self.opts = docker, images, reporter, opts
-        self.state, self.compose, self.distro, self.services = state, compose, distro, services
-        self.keep, self.remove = keep, remove
-        self.reports = opts.output / distro.name / "reports"
+    def __init__(self, context: RunContext, distro: Distro, services: dict[str, ServiceImage],
+                 *, keep: bool, remove: bool) -> None:
+        self.context = context
+        self.docker, self.images, self.reporter = context.docker, context.images, context.reporter
+        self.opts, self.state, self.compose = context.opts, context.state, context.compose
+        self.distro, self.services, self.keep, self.remove = distro, services, keep, remove
+        self.reports = self.opts.output / distro.name / "reports"
 
     def run(self, packages: Sequence[Path], recipes: Sequence[Recipe]) -> VerifyResult:
         """Install ``packages`` (files of ``recipes``) and run the suite; StageError when
@@ -93,9 +91,7 @@ class Verifier:
         with self.reporter.step(name, "images") as log:
             image = self.images.node(self.distro, "test", log)
             self.reporter.say(name, "images", f"test node {image.ref}: {image.how}")
-        topology = Topology(self.docker, self.compose, self.state, self.distro,
-                            {"test": image.ref}, self.services, self.opts.test_init,
-                            cgroup_mount=self.opts.cgroup_mount)
+        topology = Topology(self.context, self.distro, {"test": image.ref}, self.services)
         with self.reporter.step(name, "up") as log:
             node = topology.up(["test"], log)["test"]
         result.init = node.init
@@ -115,64 +111,44 @@ class Verifier:
                 with self.reporter.step(name, "down") as log:
                     topology.down(log)
             else:
-                self.reporter.say(name, "verify", f"test node kept: invoke shell --distro="
-                                  f"{name} --node=test (invoke clean removes it)")
+                self.reporter.say(name, "verify", f"test node kept: st2pkg shell --distro="
+                                  f"{name} --node=test (st2pkg clean removes it)")
             raise
         if not self.keep:
             with self.reporter.step(name, "down") as log:
                 topology.down(log)
         return result
 
-    def _install(self, conn: Connection, packages: Sequence[Path]) -> None:
-        fmt = FORMATS[self.distro.format]
+    def _install(self, conn: Transport, packages: Sequence[Path]) -> None:
         with self.reporter.step(self.distro.name, "install") as log:
+            node = NodeSession(conn, log)
             files = {f"artifacts/{p.name}": p for p in packages}
-            put_tree(conn, {"scripts": self.opts.recipes_dir / "scripts", **files}, "/opt/st2pkg",
-                     log)
-            run(conn, fmt.install([f"{ARTIFACTS}/{p.name}" for p in packages]), log,
-                what=f"installing {', '.join(p.name for p in packages)}")
+            node.put_tree({"scripts": self.opts.recipes_dir / "scripts", **files}, "/opt/st2pkg")
+            FORMATS[self.distro.format].install(node, [f"{ARTIFACTS}/{p.name}" for p in packages])
         with self.reporter.step(self.distro.name, "configure") as log:
-            run(conn, f"if [ -f /etc/st2/st2.conf ]; then {SCRIPTS}/configure-endpoints; "
-                "else echo 'no /etc/st2/st2.conf: nothing to configure'; fi", log,
-                what="configure-endpoints")
+            NodeSession(conn, log).run(
+                "if [ -f /etc/st2/st2.conf ]; then %s; "
+                "else echo 'no /etc/st2/st2.conf: nothing to configure'; fi",
+                f"{SCRIPTS}/configure-endpoints", what="configure-endpoints")
 
-    def _start(self, conn: Connection, node: Node,
+    def _start(self, conn: Transport, node: Node,
                recipes: Sequence[Recipe]) -> dict[str, str]:
+        """Start the recipes' units; the dead ones with the tail of their logs."""
         units = [u for r in recipes for u in r.units]
         if not units:
             return {}
-        quoted = " ".join(shlex.quote(u) for u in units)
         with self.reporter.step(self.distro.name, "start") as log:
-            if node.init == "systemd":
-                run(conn, f"systemctl daemon-reload && systemctl enable {quoted} && "
-                    f"systemctl restart {quoted} || true", log, what="systemctl start")
-            else:
-                run(conn, f"{SCRIPTS}/start-units {quoted} || true", log, what="start-units")
+            mode = init_mode(node.init, NodeSession(conn, log))
+            mode.start(units)
             time.sleep(SETTLE_SECONDS)
             dead = {}
             for unit in units:
-                if not self._alive(conn, node, unit):
-                    dead[unit] = self._tail(conn, node, unit)
-                    log(f"{unit}: NOT running; last lines:\n{dead[unit]}")
+                problem = mode.running_problem(unit)
+                if problem is not None:
+                    dead[unit] = problem
+                    log(f"{unit}: NOT running: {problem}")
                     self.reporter.say(self.distro.name, "start", f"{unit} is not running")
             return dead
-
-    def _alive(self, conn: Connection, node: Node, unit: str) -> bool:
-        if node.init == "systemd":
-            # A unit that crash-loops is briefly active after each restart: restarted is dead.
-            check = (f"systemctl is-active --quiet {shlex.quote(unit)} && test \"$(systemctl "
-                     f"show -p NRestarts --value {shlex.quote(unit)})\" = 0")
-        else:
-            check = f"kill -0 \"$(cat /run/st2pkg-units/{shlex.quote(unit)}.pid)\""
-        return bool(conn.run(check, warn=True, hide=True).ok)
-
-    def _tail(self, conn: Connection, node: Node, unit: str) -> str:
-        if node.init == "systemd":
-            cmd = f"journalctl -u {shlex.quote(unit)} -n 30 --no-pager"
-        else:
-            cmd = f"tail -n 30 /var/log/st2pkg-units/{shlex.quote(unit)}.log"
-        cmd += f"; tail -n 20 /var/log/st2/{shlex.quote(unit)}.log 2>/dev/null"
-        return str(conn.run(cmd, warn=True, hide=True).stdout).strip()
 
     def _suite(self, node: Node, recipes: Sequence[Recipe], result: VerifyResult,
                purge: bool) -> None:
@@ -187,7 +163,7 @@ class Verifier:
                "ST2PKG_PURGE": "1" if purge else "0",
                # The suite resolves recipes through the same options as this run.
                "ST2PKG_RECIPES_DIR": str(self.opts.recipes_dir)}
-        argv = [sys.executable, "-m", "pytest", "tests/infra", "-p", "no:cacheprovider",
+        argv = [sys.executable, "-m", "pytest", INFRA_SUITE, "-p", "no:cacheprovider",
                 f"--hosts=ssh://{node.key_name}", f"--ssh-config={self.state.dir / 'ssh_config'}",
                 f"--junitxml={junit}", "-o", "junit_family=xunit2", "-ra", "-v",
                 "-k", "purge" if purge else "not purge"]
@@ -206,7 +182,7 @@ class Verifier:
 
 
 def _stream(argv: list[str], env: dict[str, str], log: Log) -> int:
-    proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+    proc = subprocess.Popen(argv, cwd=DATA, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     assert proc.stdout is not None
     for line in proc.stdout:

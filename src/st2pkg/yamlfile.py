@@ -1,4 +1,7 @@
-"""Reading the YAML files users and the repository provide, with one kind of error."""
+"""Reading the YAML files users and the repository provide, with one kind of error: a single
+line naming the file, and where in it for a syntax error. Anchors are YAML's own, but a
+document whose aliases expand past ``MAX_NODES`` values (a "billion laughs") is refused
+before anything walks it, and so is one nested past the parser's depth."""
 
 from __future__ import annotations
 
@@ -9,14 +12,17 @@ import yaml
 
 from .errors import ConfigError
 
+# More values than any config, spec, catalog or pack.yaml holds by far.
+MAX_NODES = 100_000
+
 
 def read_yaml(path: Path, what: str, hint: str) -> Any:
-    """Parse ``path``; a missing or malformed file is a ConfigError naming it.
+    """Parse ``path``; a missing, unreadable or malformed file is a ConfigError naming it.
 
     ``what`` names the file's role ("config file"), ``hint`` says what to do when missing.
     """
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError as err:
         raise ConfigError(f"{path}: {what} not found; {hint}") from err
     except IsADirectoryError as err:
@@ -26,5 +32,48 @@ def read_yaml(path: Path, what: str, hint: str) -> Any:
                           "UTF-8") from err
     except OSError as err:
         raise ConfigError(f"{path}: {what} cannot be read: {err.strerror}; {hint}") from err
+    return parse_yaml(text, f"{path}")
+
+
+def parse_yaml(text: str, where: str) -> Any:
+    """Parse YAML ``text``; ``where`` (a file name) starts every error line."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as err:
+        raise ConfigError(f"{where}: not valid YAML: {_said(err)}") from err
     except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: not valid YAML: {err}") from err
+        raise ConfigError(f"{where}: not valid YAML: {_one_line(str(err))}") from err
+    except RecursionError as err:
+        raise ConfigError(f"{where}: nested too deeply to read; flatten it") from err
+    if _exceeds(data, MAX_NODES):
+        raise ConfigError(f"{where}: holds more than {MAX_NODES} values once its anchors are "
+                          "expanded; write the values out instead of nesting aliases")
+    return data
+
+
+def _said(err: yaml.MarkedYAMLError) -> str:
+    mark = err.problem_mark or err.context_mark
+    at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    return _one_line(f"{err.problem or err.context or 'syntax error'}{at}")
+
+
+def _one_line(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= 200 else line[:200] + "...(cut)"
+
+
+def _exceeds(data: Any, limit: int) -> bool:
+    """Whether walking ``data`` (aliases followed, as every reader will) meets more than
+    ``limit`` values; stops as soon as it does."""
+    seen, stack = 0, [data]
+    while stack:
+        item = stack.pop()
+        seen += 1
+        if seen > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False

@@ -6,6 +6,7 @@ calls it, in this process (no Docker: bad input is refused before any engine is 
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +15,9 @@ import pytest
 from tests.fixtures.st2src import make_st2_repo
 
 from st2pkg import app
+from st2pkg.cli import program
 from st2pkg.errors import St2PkgError
+from st2pkg.shell import shell
 
 Call = Callable[[Path], object]
 
@@ -23,23 +26,23 @@ def _config(tmp: Path, name: str = "bad.yml") -> str:
     return str(tmp / name)
 
 
-def show(tmp: Path) -> object:
-    return app.show_config(None)
+def show(tmp: Path) -> None:
+    app.show_config(None)
 
 
-def show_file(tmp: Path) -> object:
-    return app.show_config(_config(tmp))
+def show_file(tmp: Path) -> None:
+    app.show_config(_config(tmp))
 
 
-def build(tmp: Path, **kw: object) -> object:
+def build(tmp: Path, **kw: object) -> None:
     args: dict[str, object] = {"distros": None, "packages": "st2client", "jobs": None,
                                "output": None, "force": False, "rpm_check": None}
     args.update(kw)
-    return app.build(None, **args)  # type: ignore[arg-type]
+    app.build(None, **args)  # type: ignore[arg-type]
 
 
-def build_st2(tmp: Path) -> object:
-    return build(tmp, packages="st2")
+def build_st2(tmp: Path) -> None:
+    build(tmp, packages="st2")
 
 
 @dataclass(frozen=True)
@@ -114,7 +117,7 @@ CASES: dict[str, Case] = {
                                   config=_yaml("st2_giturl: ftp://h.invalid/st2\n")),
     "config st2_giturl empty": Case(show_file, "option 'st2_giturl' must not be empty",
                                     config=_yaml("st2_giturl: ''\n")),
-    "config huge value": Case(show_file, "option 'version' must be a package version",
+    "config huge value": Case(show_file, "option 'version' is 20002 characters long",
                               config=_yaml(f"version: '1 {HUGE}'\n")),
     "config huge anchors": Case(show_file, "option 'packages' must be a list",
                                 config=_yaml(f"pack_indexes: &a [{', '.join(['i' * 99] * 99)}]\n"
@@ -189,7 +192,7 @@ CASES: dict[str, Case] = {
     "cli test package": Case(lambda t: app.test(None, None, "nope", False, False),
                              "no recipe 'nope'"),
     "cli up distro": Case(lambda t: app.up(None, "bookworm,nope"), "unknown distro 'nope'"),
-    "cli shell two distros": Case(lambda t: app.shell(None, "bookworm,bullseye", "test", None),
+    "cli shell two distros": Case(lambda t: shell(None, "bookworm,bullseye", "test", None),
                                   "--distro: shell takes exactly one distro"),
     "cli st2image all": Case(lambda t: app.st2image(None, "all"),
                              "--distro: st2image takes exactly one distro"),
@@ -208,6 +211,40 @@ CASES: dict[str, Case] = {
                                 allowed=("cache/sources",)),
     "source version not PEP 440": Case(build_st2, "__version__ 'next' is not a PEP 440 version",
                                        repo="next", allowed=("cache/sources",)),
+    "source not st2": Case(build_st2, "not an st2 source", env={"ST2_GITURL": "{tmp}/notst2"}),
+    # found by a black-box corpus
+    "config nested too deeply": Case(show_file, "nested too deeply to read",
+                                     config=_yaml("distros: " + "[" * 50_000 + "]" * 50_000)),
+    "config billion laughs": Case(show_file, "holds more than 100000 values", config=_yaml(
+        "a: &a [x,x,x,x,x,x,x,x,x,x]\n" + "".join(
+            f"{n}: &{n} [{', '.join(['*' + p] * 10)}]\n"
+            for p, n in zip("abcde", "bcdef", strict=True))
+        + "packages: [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n")),
+    "config YAML error is one line": Case(show_file, "not valid YAML: expected ',' or ']'",
+                                          config=_yaml("distros: [bookworm\n")),
+    "env gitrev shell characters": Case(show, "option 'st2_gitrev' must be a branch, tag",
+                                        env={"ST2_GITREV": "master; touch pwned"}),
+    "env gitrev option": Case(show, "option 'st2_gitrev' must be a branch, tag",
+                              env={"ST2_GITREV": "--upload-pack=touch pwned"}),
+    "env cgroup mount": Case(show, "option 'cgroup_mount' must be HOST_PATH:CONTAINER_PATH",
+                             env={"ST2PKG_CGROUP_MOUNT": "nocolon"}),
+    "env debian mirror": Case(show, "option 'debian_mirror' must be an http(s)://",
+                              env={"ST2PKG_DEBIAN_MIRROR": "http://u:s3cret@[::1/debian x"}),
+    "env mongodb image": Case(show, "option 'mongodb_image' must be an image reference",
+                              env={"ST2PKG_MONGODB_IMAGE": "Bad Image::x"}),
+    "env release very long": Case(show, "option 'release' is 100002 characters long",
+                                  env={"ST2PKG_RELEASE": "1;" + "x" * 100_000}),
+    "env recipes dir empty": Case(show, "option 'recipes_dir' names",
+                                  env={"ST2PKG_RECIPES_DIR": "{tmp}/cache"}),
+    "env config is a URL": Case(show, "config file not found",
+                                env={"ST2PKG_CONFIG": "https://u:s3cret@example.com/st2pkg.yml"}),
+    "cli config empty": Case(lambda t: app.show_config(""), "--config: empty"),
+    "cli shell unknown node": Case(lambda t: shell(None, "bookworm", "db", None),
+                                   "--node: 'db' is not a node of a run"),
+    "cli test nothing built": Case(lambda t: app.test(None, "bookworm", None, False, False),
+                                   "no artifacts in"),
+    "cli st2image nothing built": Case(lambda t: app.st2image(None, "bookworm"),
+                                       "no artifacts in"),
 }
 
 
@@ -223,6 +260,15 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "afile").write_text("not a directory\n")
     return tmp_path
+
+
+def _plain_repo(path: Path) -> None:
+    """A git repository that is not an st2 source."""
+    path.mkdir()
+    (path / "README").write_text("not st2\n")
+    for argv in (["init", "-q"], ["add", "README"],
+                 ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"]):
+        subprocess.run(["git", *argv], cwd=path, check=True)
 
 
 def _written(tmp: Path, allowed: tuple[str, ...]) -> list[str]:
@@ -245,6 +291,8 @@ def test_bad_input(name: str, isolated: Path, monkeypatch: pytest.MonkeyPatch,
     case = CASES[name]
     if case.config is not None:
         (isolated / "bad.yml").write_bytes(case.config)
+    if "{tmp}/notst2" in case.env.values():
+        _plain_repo(isolated / "notst2")
     if case.repo is not None:
         repo = make_st2_repo(isolated / "src", version=case.repo)
         monkeypatch.setenv("ST2_GITURL", str(repo))
@@ -258,3 +306,28 @@ def test_bad_input(name: str, isolated: Path, monkeypatch: pytest.MonkeyPatch,
     assert len(message.splitlines()[0]) < 400, "an error line is bounded"
     assert "s3cret" not in message + capsys.readouterr().err
     assert _written(isolated, case.allowed) == []
+
+
+# What the st2pkg command's own parser refuses (invoke's parse errors, in st2pkg's shape).
+ARGV_CASES = {
+    "unknown flag": (["build", "--bogus"], "No idea what '--bogus' is!"),
+    "unknown task": (["bulid"], "No idea what 'bulid' is!"),
+    "unknown subtask": (["packs.nope"], "No idea what 'packs.nope' is!"),
+    "unknown core flag": (["--nope"], "No idea what '--nope' is!"),
+    "flag without its value": (["build", "--jobs"], "--jobs needs a value"),
+    "missing positional": (["shell"], "'shell' did not receive required positional"),
+    "bad number": (["build", "--jobs=x"], "command line: option 'jobs' must be a whole number"),
+}
+
+
+@pytest.mark.parametrize("name", list(ARGV_CASES))
+def test_bad_command_line(name: str, isolated: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv, expect = ARGV_CASES[name]
+    with pytest.raises(SystemExit) as info:
+        program.run(["st2pkg", *argv])
+    err = capsys.readouterr().err
+    assert info.value.code == 2, err
+    first = err.splitlines()[0]
+    assert first.startswith("error: "), err
+    assert expect in first, err
+    assert _written(isolated, ()) == []

@@ -18,6 +18,7 @@ from typing import ClassVar
 import pytest
 
 from st2pkg import git, retry
+from st2pkg.errors import SourceError
 
 SECRET = "s3cret-token-1b9c"
 
@@ -104,7 +105,7 @@ def test_wrong_credentials_fail_without_printing_them(served: str, tmp_path: Pat
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
     wrong = served.replace(SECRET, "wrong-pass-77")
-    with pytest.raises(git.SourceError) as info:
+    with pytest.raises(SourceError) as info:
         git.mirror(wrong, tmp_path / "cache")
     assert "wrong-pass-77" not in str(info.value)
 
@@ -112,7 +113,7 @@ def test_wrong_credentials_fail_without_printing_them(served: str, tmp_path: Pat
 def test_a_url_that_cannot_be_fetched_leaves_no_mirror(served: str, tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
-    with pytest.raises(git.SourceError):
+    with pytest.raises(SourceError):
         git.mirror(served.replace(SECRET, "wrong"), tmp_path / "cache")
     assert list((tmp_path / "cache" / "repos").iterdir()) == []
 
@@ -137,7 +138,7 @@ def test_a_permanent_failure_is_not_retried(served: str, tmp_path: Path,
                                             capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
     monkeypatch.setattr(retry, "WAIT", 0.01)
-    with pytest.raises(git.SourceError, match="not found"):
+    with pytest.raises(SourceError, match="not found"):
         git.mirror(served.replace("repo.git", "missing.git"), tmp_path / "cache")
     assert "retrying" not in capsys.readouterr().err
 

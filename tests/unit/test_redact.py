@@ -37,3 +37,20 @@ def test_secrets_of_urls_are_the_credentials_only() -> None:
 ])
 def test_credentials_in_a_query_are_hidden(url: str, shown: str) -> None:
     assert redact_url(url) == shown
+
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ("user:s3cret@127.0.0.1:st2.git", "user:***@127.0.0.1:st2.git"),
+    ("git@github.com:StackStorm/st2.git", "git@github.com:StackStorm/st2.git"),
+    # a URL that went through pathlib has lost a slash
+    ("/w/https:/u:s3cret@example.com/recipes", "/w/https:/***@example.com/recipes"),
+    ("at 10:30 mail a@b", "at 10:30 mail a@b"),
+])
+def test_scp_passwords_and_urls_inside_paths_are_hidden(text: str, shown: str) -> None:
+    assert redact_url(text) == shown
+
+
+def test_a_long_run_of_letters_is_redacted_in_linear_time() -> None:
+    # A 100 000-letter value once took seconds: the scheme's length is bounded now.
+    text = "1;" + "x" * 100_000 + " https://u:pw@h/"
+    assert redact_url(text).endswith("https://***@h/")

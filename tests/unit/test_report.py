@@ -69,3 +69,29 @@ def test_table_on_a_terminal_shows_distro_stage_state(tmp_path: Path) -> None:
     assert "wheels-st2" in text
     assert "pika-1.3.2" in text  # the running step's latest line
     assert "\x1b[" in text  # redrawn in place
+
+
+@pytest.mark.parametrize(("level", "shown"), [
+    (0, []),
+    (1, ["$ dpkg-buildpackage -us -uc"]),
+    (2, ["$ dpkg-buildpackage -us -uc", "dpkg-source: building st2", "token https://***@h/x"]),
+])
+def test_debug_level_echoes_remote_commands_then_their_output(
+        tmp_path: Path, level: int, shown: list[str]) -> None:
+    out = io.StringIO()
+    reporter = Reporter(tmp_path, stream=out, mode="plain", debug_level=level)
+    with reporter.step("bookworm", "build-st2") as log:
+        log("$ dpkg-buildpackage -us -uc")
+        log("dpkg-source: building st2")
+        log("token https://u:pw@h/x")
+    echoed = [line.split(": ", 1)[1] for line in out.getvalue().splitlines()
+              if line.startswith("[bookworm] build-st2: ")
+              and not line.endswith(("started",)) and "done in" not in line]
+    assert echoed == shown
+    assert "pw@" not in out.getvalue()
+
+
+def test_notes_are_redacted_and_printed_as_given(tmp_path: Path) -> None:
+    out = io.StringIO()
+    Reporter(tmp_path, stream=out, mode="plain").note("source: https://u:pw@h/st2 master")
+    assert out.getvalue() == "source: https://***@h/st2 master\n"

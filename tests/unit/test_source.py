@@ -93,13 +93,13 @@ def test_requirements_are_listed_on_this_host_from_an_export(tmp_path: Path) -> 
     from tests.fixtures.st2src import make_st2_repo
 
     from st2pkg import recipes
-    from st2pkg.paths import ROOT
+    from st2pkg.paths import RECIPES_DIR
 
     source = fetch(str(make_st2_repo(tmp_path)), "master", tmp_path / "cache")
     source.export(tmp_path / "root" / "src", recipes.REQUIREMENT_FILES)
-    text = recipes.requirements(recipes.load("st2", ROOT / "packaging"), "1", tmp_path / "root")
+    text = recipes.requirements(recipes.load("st2", RECIPES_DIR), "1", tmp_path / "root")
     lines = text.splitlines()
     assert "pika==1.3.2" in lines
     assert lines == sorted(lines)
     with pytest.raises(SourceError, match=r"requirements cannot be listed: .*not an st2 source"):
-        recipes.requirements(recipes.load("st2", ROOT / "packaging"), "1", tmp_path / "empty")
+        recipes.requirements(recipes.load("st2", RECIPES_DIR), "1", tmp_path / "empty")
