@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pytest
 from tests.fixtures.packs import commit, git, pack_yaml
+from tests.unit.fakes import FakeEngine
 
+from st2pkg.errors import UnavailableError
+from st2pkg.packs import commands
 from st2pkg.packs import image as image_module
 from st2pkg.packs.image import Layer, dockerfile, write_context
 from st2pkg.packs.report import REPORT_LABEL, labels, pack_report, write_report
@@ -85,7 +88,7 @@ def test_labels_and_report_list_each_pack(packs: list[ResolvedPack], tmp_path: P
     assert got["st2pkg.pack.alpha.name"] == "alpha"
     assert got["st2pkg.pack.alpha.distributions"] == "six==1.16.0"
     assert got["st2pkg.pack.beta.distributions"] == ""
-    assert got["st2pkg.packs.inputs"] == "abc"
+    assert got["st2pkg.inputs"] == "abc"
     path = write_report(tmp_path / "reports", "example/packs:1.0.0-3.9.0", got[REPORT_LABEL])
     assert path.name == "example_packs_1.0.0-3.9.0.json"
     data = json.loads(path.read_text())
@@ -127,3 +130,43 @@ def test_venvs_keep_one_interpreter_copy(tmp_path: Path) -> None:
     said = subprocess.run([str(venv / "bin" / "python"), "-c", "import sys; print(sys.prefix)"],
                           check=True, capture_output=True, text=True).stdout.strip()
     assert said == str(venv)
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "packs.yml"
+
+
+def _spec(tmp_path: Path, base: str) -> Path:
+    """The offline example with another base image (its packs stay beside the example)."""
+    spec = tmp_path / "packs.yml"
+    text = EXAMPLE.read_text(encoding="utf-8").replace("./packs/", f"{EXAMPLE.parent}/packs/")
+    spec.write_text(text.replace("image: st2pkg/st2", f"image: {base}", 1), encoding="utf-8")
+    return spec
+
+
+@pytest.mark.parametrize(("base", "message"), [
+    ("st2pkg/st2", r"base: st2pkg/st2:bookworm is not on this Docker engine; make it with "
+                   r"`st2pkg build --package=st2` and then `st2pkg st2image`"),
+    ("example/st2", r"base: example/st2:bookworm is not on this Docker engine and its "
+                    r"registry does not have it"),
+])
+def test_a_missing_base_stops_the_build_before_any_pack_is_fetched(
+        tmp_path: Path, base: str, message: str) -> None:
+    engine = FakeEngine()
+    spec = _spec(tmp_path, base)
+    with pytest.raises(UnavailableError, match=message) as err:
+        commands.build(spec, [], tmp_path / "cache", tmp_path / "reports", engine=engine)
+    assert str(err.value).startswith(f"{spec}: base: ")
+    assert err.value.exit_code == 3
+    assert not (tmp_path / "cache").exists()
+    assert not (tmp_path / "reports").exists()
+    assert engine.pulls == []
+    assert engine.builds == []
+
+
+def test_a_pullable_or_present_base_passes_the_check(tmp_path: Path) -> None:
+    engine = FakeEngine(registry={"example/st2:bookworm": {}})
+    spec = commands.resolve(_spec(tmp_path, "example/st2"), [], tmp_path / "cache")[0]
+    image_module.check_bases(engine, spec)
+    assert engine.pulls == []
+    engine.add_image("example/st2:bookworm")
+    image_module.check_bases(engine, spec)

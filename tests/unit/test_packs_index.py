@@ -369,3 +369,31 @@ def test_an_exchange_shaped_index_parses_and_shows_every_field(tmp_path: Path) -
     assert dict(shown)["content"] == "actions 2, aliases 1"
     assert dict(shown)["email"] == ""
     assert [row[0] for row in commands.search("actions", [str(path)])] == ["pagerduty"]
+
+
+def _entry_json(**extra: str) -> str:
+    fields = {"name": '"email"', "version": '"1.0.0"', "repo_url": '"x/email"', **extra}
+    return '{"packs": {"email": {' + ", ".join(f'"{k}": {v}' for k, v in fields.items()) + "}}}"
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ("[" * 100_000 + "]" * 100_000, "nested too deeply to read"),
+    (_entry_json(extra="[" * 100_000 + "]" * 100_000), "nested too deeply to read"),
+    # Decodable, yet far deeper than any index entry: printing or searching it would recurse.
+    (_entry_json(extra="[" * 500 + "]" * 500), r"packs\.email: nested too deeply \(more than"),
+    (_entry_json(version='"' + "1" * 2_000_000 + '"'),
+     r"packs\.email: field 'version' is not a semver version X\.Y\.Z \('1{40}\.\.\.\(cut\)'\)"),
+    (_entry_json(version='"v1.0"'), r"packs\.email: field 'version' is not a semver version"),
+    (_entry_json(extra="1" * 5000), r"not valid JSON \(Exceeds the limit \(4300 digits\)"),
+])
+@pytest.mark.parametrize("command", ["search", "show"])
+def test_an_index_that_is_no_index_data_is_one_short_line(
+        tmp_path: Path, data: str, message: str, command: str) -> None:
+    path = tmp_path / "i.json"
+    path.write_text(data, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message) as err:
+        getattr(commands, command)("email", [str(path)])
+    said = str(err.value)
+    assert said.startswith(f"pack index {path}: ")
+    assert "\n" not in said
+    assert len(said) < 300

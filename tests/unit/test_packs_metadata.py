@@ -54,3 +54,31 @@ def test_invalid_pack_yaml(tmp_path: Path, text: str, message: str) -> None:
 def test_missing_pack_yaml(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"no pack\.yaml at the top of the repository"):
         load_pack_yaml(tmp_path, "src@abc")
+
+
+LAUGHS = "a: &a [x,x,x,x,x,x,x,x,x,x]\n" + "".join(
+    f"{n}: &{n} [{', '.join(['*' + p] * 10)}]\n" for p, n in zip("abcde", "bcdef", strict=True))
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("name: email\n  version: [1\n", r"pack\.yaml: not valid YAML: mapping values are not "
+                                     r"allowed here at line 2, column 10$"),
+    ("name: " + "[" * 50_000 + "]" * 50_000 + "\n", r"pack\.yaml: nested too deeply"),
+    (LAUGHS, r"pack\.yaml: holds more than \d+ values once its anchors are expanded"),
+    (b"name: caf\xe9\n", r"pack\.yaml: not UTF-8 text \(byte 9\); save it as UTF-8"),
+])
+def test_an_unreadable_pack_yaml_is_one_line(tmp_path: Path, text: str | bytes,
+                                             message: str) -> None:
+    path = tmp_path / "pack.yaml"
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    with pytest.raises(ConfigError, match=message) as err:
+        load_pack_yaml(tmp_path, "src@abc")
+    assert str(err.value).startswith("src@abc: pack.yaml: ")
+    assert "\n" not in str(err.value)
+    assert len(str(err.value)) < 300
+
+
+def test_a_pack_yaml_that_is_a_directory(tmp_path: Path) -> None:
+    (tmp_path / "pack.yaml").mkdir()
+    with pytest.raises(ConfigError, match=r"^src@abc: pack\.yaml: is a directory, not a file"):
+        load_pack_yaml(tmp_path, "src@abc")

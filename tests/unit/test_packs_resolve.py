@@ -11,6 +11,7 @@ from tests.fixtures.packs import (
     commit,
     git,
     index_entry,
+    init_repo,
     pack_yaml,
     write_index,
 )
@@ -166,6 +167,16 @@ def test_index_name_without_index(world: PackWorld, tmp_path: Path) -> None:
         resolve_packs(wants, None, tmp_path)
 
 
+def test_a_bad_dependency_names_the_pack_yaml_entry(tmp_path: Path) -> None:
+    app = plain_pack(tmp_path / "app", "app", dependencies=["../lib"])
+    (tmp_path / "lib").mkdir()
+    with pytest.raises(ConfigError) as err:
+        resolve_plain(tmp_path / "cache", str(app))
+    assert re.fullmatch(rf"{app}@sha256:[0-9a-f]{{12}}: pack\.yaml dependencies\[0\]: "
+                        rf"{tmp_path}/lib is not a pack: .*", str(err.value)), str(err.value)
+    assert not (tmp_path / "cache").exists()
+
+
 def test_unreadable_repository_is_a_source_error(world: PackWorld, tmp_path: Path) -> None:
     broken = tmp_path / "broken"
     broken.mkdir()
@@ -182,7 +193,8 @@ def test_invalid_pack_yaml_names_source_and_commit(tmp_path: Path) -> None:
     wants = [Want(parse_source(repo.as_uri(), None, "spec", None), "spec item 0")]
     with pytest.raises(ConfigError) as err:
         resolve_packs(wants, None, tmp_path / "cache")
-    assert str(err.value).startswith(f"{repo.as_uri()}@{sha[:12]}: pack.yaml: name 'Bad Pack'")
+    assert str(err.value).startswith(
+        f"spec item 0: {repo.as_uri()}@{sha[:12]}: pack.yaml: name 'Bad Pack'")
 
 
 def test_cache_is_reused_and_follows_new_commits(tmp_path: Path) -> None:
@@ -416,3 +428,87 @@ def test_an_index_version_is_the_tag_not_a_branch_of_that_name(tmp_path: Path) -
                                           r"repository has no tag 1\.0\.0 or v1\.0\.0; .*"
                                           r"\(tags: v2\.0\.0\)"):
         resolve_packs(wants, Index([str(index)]), tmp_path / "cache")
+
+
+# --- bad input: one line naming the spec field, and the cache left as it was ---------------
+
+def _bad_world(root: Path) -> dict[str, str]:
+    """Pack sources that are bad input, each kind once: their spec `pack` values."""
+    bad_yaml = init_repo(root / "bad-yaml")
+    commit(bad_yaml, {"pack.yaml": "name: x\n  oops: [\n"}, "bad")
+    no_meta = init_repo(root / "no-meta")
+    commit(no_meta, {"README.md": "not a pack\n"}, "no pack")
+    plain_pack(root / "plain-bad-yaml", "p")
+    (root / "plain-bad-yaml" / "pack.yaml").write_text("name: [x\n", encoding="utf-8")
+    plain_pack(root / "meta-dir", "m")
+    (root / "meta-dir" / "pack.yaml").unlink()
+    (root / "meta-dir" / "pack.yaml" / "x").mkdir(parents=True)
+    (root / "not-a-pack").mkdir()
+    (root / "broken").mkdir()
+    (root / "broken" / ".git").write_text("gitdir: /nowhere\n", encoding="utf-8")
+    return {"bad_yaml": bad_yaml.as_uri(), "no_meta": no_meta.as_uri(),
+            "plain_bad_yaml": str(root / "plain-bad-yaml"), "meta_dir": str(root / "meta-dir"),
+            "not_a_pack": str(root / "not-a-pack"), "broken": str(root / "broken"),
+            "meta_file": str(root / "meta-dir" / "actions" / "run.sh")}
+
+
+BAD_INPUT = {
+    "conflicting refs": (["alpha=1.0.0", "alpha=v2.0.0"], r"pack 'alpha' wanted at 1\.0\.0"),
+    "git ref that does not exist": (["{alpha}=v9.9.9"],
+                                    r"packs\[0\]\.pack: .*'v9\.9\.9' is not a branch, tag"),
+    "index version that does not exist": (["beta=1.0.0", "alpha=7.7.7"],
+                                          r"packs\[1\]\.pack: .*'7\.7\.7' is not a branch"),
+    "invalid pack.yaml in git": (["beta=1.0.0", "{bad_yaml}"],
+                                 r"packs\[1\]\.pack: .*: pack\.yaml: not valid YAML: mapping "
+                                 r"values are not allowed here at line 2, column 7$"),
+    "invalid pack.yaml on disk": (["{plain_bad_yaml}"],
+                                  r"packs\[0\]\.pack: .*@sha256:[0-9a-f]{12}: pack\.yaml: not "
+                                  r"valid YAML: .* at line 2, column 1$"),
+    "git repository that is not a pack": (["{no_meta}"],
+                                          r"packs\[0\]\.pack: .*@[0-9a-f]{12}: no pack\.yaml"),
+    "directory that is not a pack": (["beta=1.0.0", "{not_a_pack}"],
+                                     r"packs\[1\]\.pack: .*/not-a-pack is not a pack: it has no "
+                                     r"pack\.yaml file at its top"),
+    "pack.yaml that is a directory": (["{meta_dir}"], r"packs\[0\]\.pack: .*/meta-dir is not a "
+                                                      r"pack: it has no pack\.yaml file"),
+    "a file, not a directory": (["{meta_file}"], r"packs\[0\]\.pack: .*/run\.sh is not a "
+                                                 r"directory; a local pack is a directory "
+                                                 r"holding pack\.yaml"),
+    "index name in no index": (["alpah"], r"packs\[0\]\.pack: pack 'alpah' is in no pack "
+                                          r"index .*did you mean 'alpha'"),
+    "broken git repository": (["{broken}"], r"packs\[0\]\.pack: .*/broken: git fetch failed: "
+                                            r"fatal: "),
+    "outside the tree": (["../../../../../../../../../../etc"],
+                         r"packs\[0\]\.pack: /etc is not a pack"),
+}
+
+
+def _files(cache: Path) -> list[Path]:
+    return sorted(cache.rglob("*")) if cache.exists() else []
+
+
+@pytest.mark.parametrize("filled", [False, True], ids=["no cache", "cache kept"])
+@pytest.mark.parametrize("case", sorted(BAD_INPUT))
+def test_bad_pack_sources_are_one_line_and_leave_the_cache_as_it_was(
+        world: PackWorld, tmp_path: Path, case: str, filled: bool) -> None:
+    sources = {"alpha": world.url("alpha"), **_bad_world(tmp_path / "bad")}
+    packs, message = BAD_INPUT[case]
+    spec = tmp_path / "spec.yml"
+    spec.write_text(
+        "base: {image: stackstorm/st2, tags: ['3.9.0']}\n"
+        "pack_image:\n  image: example/packs\n  version: '1.0.0'\n  packs:\n"
+        + "".join(f"    - pack: '{p.format(**sources)}'\n" for p in packs), encoding="utf-8")
+    cache = tmp_path / "cache"
+    if filled:
+        resolve(world, cache / "packs", "gamma", str(plain_pack(tmp_path / "ok", "ok")))
+    before = _files(cache)
+    with pytest.raises((ConfigError, SourceError)) as err:
+        commands.resolve(spec, world.indexes, cache)
+    said = str(err.value)
+    assert err.value.exit_code == 2
+    assert "\n" not in said, said
+    assert len(said) < 600, said
+    assert re.search(message, said), said
+    if "wanted at" not in message:
+        assert said.startswith(f"{spec}: pack_image.packs["), said
+    assert _files(cache) == before

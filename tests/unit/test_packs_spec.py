@@ -67,7 +67,15 @@ def test_example_specs_are_valid(name: str, tag: str, kinds: set[str]) -> None:
     ('"1.0.0"', '"1 0"', "pack_image.version: '1 0' is not a valid image tag"),
     ("stackstorm/st2,", "stackstorm/st2:3.9,", "base.image: .*put tags under base.tags"),
     ("ops/st2packs", "Ops/St2packs", "pack_image.image: 'registry.* is not an image name"),
-    ("ref: feature", "ref: 1.10", r"packs\[2\].ref: 1.1 is not a string; quote it"),
+    ("ref: feature", "ref: 1.10", r"packs\[2\].ref: 1.1 reads as a number; quote it"),
+    ("ref: feature", "ref: 2024-01-31", r"packs\[2\].ref: 2024-01-31 reads as a date; quote"),
+    # Any pack that is not a string is refused as such, never looked up in an index.
+    ("- pack: email", "- pack: 42", r"packs\[0\].pack: 42 reads as a number; quote it"),
+    ("- pack: email", "- pack: 1.0", r"packs\[0\].pack: 1.0 reads as a number; quote it"),
+    ("- pack: email", "- pack: yes", r"packs\[0\].pack: reads as a boolean .*; quote it"),
+    ("- pack: email", "- pack:", r"packs\[0\].pack: is empty; give a value"),
+    ("- pack: email", "- pack: [email]", r"packs\[0\].pack: must be a string, got a list"),
+    ("- pack: email", "- pack: {a: b}", r"packs\[0\].pack: must be a string, got a mapping"),
     ("- pack: email", "- pack: email=1.0.0\n      ref: 2.0.0", "disagrees"),
     ("- pack: email", "- email", r"packs\[0\]: must be a mapping"),
     ("- pack: email", "- pack: 'e mail'", r"packs\[0\].pack: 'e mail' is not an index name"),
@@ -86,12 +94,15 @@ def test_bad_specs(tmp_path: Path, old: str, new: str, message: str) -> None:
     ("", "must be a mapping"),
     ("base: {image: a, tags: [x]}\n", "missing required key 'pack_image'"),
     ("base: [\n", "not valid YAML"),
+    ("base: " + "[" * 50_000 + "]" * 50_000 + "\n", "nested too deeply"),
     ("base: {image: a, tags: [x]}\npack_image: {image: b, version: '1', packs: []}\n",
      "pack_image.packs: must be a non-empty list"),
 ])
 def test_bad_spec_shapes(tmp_path: Path, text: str, message: str) -> None:
-    with pytest.raises(ConfigError, match=message):
+    with pytest.raises(ConfigError, match=message) as err:
         load_spec(write(tmp_path, text))
+    assert "\n" not in str(err.value)
+    assert len(str(err.value)) < 300
 
 
 def test_missing_spec_file(tmp_path: Path) -> None:

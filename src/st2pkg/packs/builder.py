@@ -12,18 +12,17 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
-from ..containers import Docker
+from ..engine import Engine
 from ..errors import StageError
-from ..images import REPO, content_hash
+from ..imagecache import content_hash, is_current, labels
+from ..images import REPO
 from ..paths import IMAGES_DIR
 from ..pipenv import ca_file, pip_env
+from ..report import Log
 from .resolve import ResolvedPack
 from .spec import BuildPackages
-
-Log = Callable[[str], None]
 
 ST2_PYTHON = "/opt/stackstorm/st2/bin/python"
 PACKS_DIR = "/opt/stackstorm/packs"
@@ -36,28 +35,29 @@ def _buildargs(base: str, extra: BuildPackages) -> dict[str, str]:
     return {"BASE": base, "EXTRA_DEB": " ".join(extra.deb), "EXTRA_RPM": " ".join(extra.rpm)}
 
 
-def builder_image(docker_: Docker, base: str, extra: BuildPackages, log: Log) -> str:
+def builder_image(docker_: Engine, base: str, extra: BuildPackages, log: Log) -> str:
     """The builder image for ``base``: built unless one with the same inputs exists."""
     dockerfile = (_CONTEXT / "Dockerfile").read_bytes()
     args = _buildargs(base, extra)
-    tag = f"{REPO}/packs-builder:" + content_hash(
-        docker_.image_id(base) or base, dockerfile, _NODE_SETUP.read_bytes(),
-        args["EXTRA_DEB"], args["EXTRA_RPM"])
-    if docker_.image_id(tag) is not None:
+    inputs = content_hash(docker_.image_id(base) or base, dockerfile, _NODE_SETUP.read_bytes(),
+                          args["EXTRA_DEB"], args["EXTRA_RPM"])
+    tag = f"{REPO}/packs-builder:{inputs}"
+    if is_current(docker_, tag, inputs):
         return tag
     with tempfile.TemporaryDirectory(prefix="st2pkg-packs-builder-") as tmp:
         context = Path(tmp)
         shutil.copy2(_CONTEXT / "Dockerfile", context / "Dockerfile")
         shutil.copy2(_NODE_SETUP, context / "node-setup")
         log(f"building {tag} (toolchain for pack requirements) on {base}")
-        docker_.build(context, "Dockerfile", tag, args, {"st2pkg.image": "packs-builder"}, log)
+        docker_.build(context, "Dockerfile", tag, args,
+                      labels(inputs, **{"st2pkg.image": "packs-builder"}), log)
     return tag
 
 
 class Wheelhouse:
     """Per-pack wheel directories for one base image, built on first need."""
 
-    def __init__(self, docker_: Docker, base: str, extra: BuildPackages, cache: Path,
+    def __init__(self, docker_: Engine, base: str, extra: BuildPackages, cache: Path,
                  log: Log) -> None:
         self.docker = docker_
         self.base = base
@@ -89,7 +89,7 @@ class Wheelhouse:
         return dest
 
 
-def _pip_wheel(docker_: Docker, builder: str, pack: ResolvedPack, out: Path, log: Log) -> None:
+def _pip_wheel(docker_: Engine, builder: str, pack: ResolvedPack, out: Path, log: Log) -> None:
     """pip wheel in a run-once builder container. The pack is mounted where it is installed,
     so a requirement naming a file the pack ships resolves the same way here as in st2."""
     here = f"{PACKS_DIR}/{pack.ref}"

@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from ..containers import Docker
+from ..engine import Engine
 from ..errors import ConfigError
 from ..redact import redact_url
 from . import localdir
-from .image import build_images
+from .image import build_images, check_bases
 from .index import Index
 from .resolve import ResolvedPack, Want, resolve_packs
 from .spec import Spec, load_spec
@@ -51,28 +52,37 @@ def resolve(spec_path: Path, indexes: Sequence[str], cache_dir: Path,
             skip_dependencies: bool = False) -> tuple[Spec, tuple[ResolvedPack, ...]]:
     """Validate the spec and pin its packs (plus dependencies) under ``cache_dir/packs``.
 
-    ``indexes`` may be empty when every pack (and dependency) is a git URL or path.
+    ``indexes`` may be empty when every pack (and dependency) is a git URL or path. Bad
+    input leaves the cache as it was.
     """
     spec = load_spec(spec_path)
+    return spec, _pin_packs(spec, indexes, cache_dir, skip_dependencies)
+
+
+def _pin_packs(spec: Spec, indexes: Sequence[str], cache_dir: Path,
+         skip_dependencies: bool) -> tuple[ResolvedPack, ...]:
     index = _index(indexes) if indexes else None
-    wants = [Want(entry.request, f"spec {entry.where}") for entry in spec.packs]
-    return spec, resolve_packs(wants, index, cache_dir / "packs", skip_dependencies)
+    wants = [Want(entry.request, f"spec {entry.where}", field=f"{entry.where}.pack")
+             for entry in spec.packs]
+    return resolve_packs(wants, index, cache_dir / "packs", skip_dependencies)
 
 
 def build(spec_path: Path, indexes: Sequence[str], cache_dir: Path, reports: Path,
           skip_dependencies: bool = False, busybox: Path | None = None,
-          log: Callable[[str], None] = print) -> list[str]:
+          log: Callable[[str], None] = print, engine: Engine | None = None) -> list[str]:
     """Resolve the spec's packs and build one image per base tag; returns the image tags.
 
-    Each image's JSON report goes to ``reports``. ``busybox`` is a static busybox binary;
-    None fetches Debian's busybox-static once.
+    The bases are checked (present or pullable) before any pack is fetched. Each image's
+    JSON report goes to ``reports``. ``busybox`` is a static busybox binary; None fetches
+    Debian's busybox-static once. ``engine`` None connects to the one the environment names.
     """
-    spec, packs = resolve(spec_path, indexes, cache_dir, skip_dependencies)
+    spec = load_spec(spec_path)
+    docker_ = engine or Docker.from_env()
+    check_bases(docker_, spec)
+    packs = _pin_packs(spec, indexes, cache_dir, skip_dependencies)
     for row in rows(packs):
         log("pack {} {} at {} from {} (wanted by {})".format(*row))
-    cache = cache_dir / "packs"
-    docker_ = Docker.from_env()
-    return build_images(docker_, spec, packs, cache, busybox, reports, log)
+    return build_images(docker_, spec, packs, cache_dir / "packs", busybox, reports, log)
 
 
 def rows(packs: Sequence[ResolvedPack]) -> list[tuple[str, str, str, str, str]]:

@@ -13,20 +13,20 @@ import hashlib
 import json
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..containers import Docker
+from ..engine import Engine
 from ..errors import StageError, UnavailableError
-from ..images import ST2_IMAGE, content_hash
+from ..imagecache import content_hash, is_current
+from ..images import ST2_IMAGE
+from ..report import Log
 from .builder import ST2_PYTHON, Wheelhouse, distribution, wheel_names
 from .busybox import static_busybox
 from .report import REPORT_LABEL, labels, pack_report, write_report
 from .resolve import ResolvedPack
 from .spec import Spec
-
-Log = Callable[[str], None]
 
 PACKS_DIR = "/opt/stackstorm/packs"
 VENVS_DIR = "/opt/stackstorm/virtualenvs"
@@ -131,14 +131,14 @@ def _layers(wheelhouse: Wheelhouse, packs: Sequence[ResolvedPack]) -> list[Layer
     return layers
 
 
-def build_images(docker_: Docker, spec: Spec, packs: Sequence[ResolvedPack], cache: Path,
+def build_images(docker_: Engine, spec: Spec, packs: Sequence[ResolvedPack], cache: Path,
                  busybox: Path | None, reports: Path, log: Log) -> list[str]:
     """Build ``<image>:<version>-<tag>`` for every base tag; returns the tags, reusing
     images whose inputs (base image id, pack commits, build packages, busybox) are unchanged.
     Each image's JSON report is written to ``reports`` (also when the image is reused).
 
-    Every base is made present first, so a missing one stops the run before anything is
-    fetched or built. ``busybox`` None fetches Debian's busybox-static once."""
+    Every base is made present first (pulled if need be), so a missing one stops the run
+    before anything is built. ``busybox`` None fetches Debian's busybox-static once."""
     for tag in spec.base.tags:
         base = spec.base.ref(tag)
         if docker_.image_id(base) is None:
@@ -152,7 +152,7 @@ def build_images(docker_: Docker, spec: Spec, packs: Sequence[ResolvedPack], cac
         out = spec.image_tag(tag)
         inputs = content_hash(docker_.image_id(base) or base, busybox_hash, *extra.deb, "--",
                               *extra.rpm, *(f"{p.ref}={p.commit}" for p in packs))
-        if _label(docker_, out, "st2pkg.packs.inputs") != inputs:
+        if not is_current(docker_, out, inputs):
             _build_one(docker_, out, base, packs, Wheelhouse(docker_, base, extra, cache, log),
                        busybox, inputs, cache, log)
         else:
@@ -162,7 +162,7 @@ def build_images(docker_: Docker, spec: Spec, packs: Sequence[ResolvedPack], cac
     return built
 
 
-def _build_one(docker_: Docker, out: str, base: str, packs: Sequence[ResolvedPack],
+def _build_one(docker_: Engine, out: str, base: str, packs: Sequence[ResolvedPack],
                wheelhouse: Wheelhouse, busybox: Path, inputs: str, cache: Path,
                log: Log) -> None:
     layers = _layers(wheelhouse, packs)
@@ -177,7 +177,7 @@ def _build_one(docker_: Docker, out: str, base: str, packs: Sequence[ResolvedPac
     _check_copy(docker_, out)
 
 
-def _check_copy(docker_: Docker, image: str) -> None:
+def _check_copy(docker_: Engine, image: str) -> None:
     """Run the init-container copy in the new image; a busybox that cannot run there (not
     static, wrong architecture) fails the build and the image is removed."""
     argv = ["sh", "-ec", f"cp -aR {PACKS_DIR}/. /st2pkg-copy-check/ && "
@@ -191,24 +191,36 @@ def _check_copy(docker_: Docker, image: str) -> None:
                          "The image was removed")
 
 
-def _pull_base(docker_: Docker, spec: Spec, base: str, log: Log) -> None:
-    """Pull a missing base; the error names the spec field and, for st2pkg's own st2 image,
-    the task that makes it (it is never in a registry)."""
-    where = f"{spec.path}: base"
+def check_bases(docker_: Engine, spec: Spec) -> None:
+    """Fail before any pack is fetched when a base is neither on the engine nor pullable
+    (its registry does not answer for it)."""
+    for tag in spec.base.tags:
+        base = spec.base.ref(tag)
+        if docker_.image_id(base) is not None:
+            continue
+        _not_st2pkgs(spec, base)
+        if not docker_.can_pull(base):
+            raise UnavailableError(f"{spec.path}: base: {base} is not on this Docker engine "
+                                   "and its registry does not have it (or cannot be "
+                                   "reached); pull or build it, or name another base image")
+
+
+def _not_st2pkgs(spec: Spec, base: str) -> None:
+    """st2pkg's own st2 image is never in a registry: say which tasks make it."""
     if spec.base.image == ST2_IMAGE:
         raise UnavailableError(
-            f"{where}: {base} is not on this Docker engine; make it with `invoke build "
-            "--package=st2` and then `invoke st2image` for the distro")
+            f"{spec.path}: base: {base} is not on this Docker engine; make it with `st2pkg "
+            "build --package=st2` and then `st2pkg st2image` for the distro")
+
+
+def _pull_base(docker_: Engine, spec: Spec, base: str, log: Log) -> None:
+    """Pull a missing base; the error names the spec field and, for st2pkg's own st2 image,
+    the tasks that make it."""
+    where = f"{spec.path}: base"
+    _not_st2pkgs(spec, base)
     log(f"{base} is not present locally; pulling it")
     try:
         docker_.pull(base)
     except UnavailableError as err:
         raise UnavailableError(f"{where}: {err}; pull or build it, or name another "
                                "base image") from err
-
-
-def _label(docker_: Docker, ref: str, key: str) -> str | None:
-    if docker_.image_id(ref) is None:
-        return None
-    found = docker_.image_labels(ref).get(key)
-    return None if found is None else str(found)

@@ -13,11 +13,15 @@ from urllib.parse import urlsplit
 from .. import http
 from ..errors import ConfigError, SourceError, suggest
 from ..redact import redact_url
+from .metadata import SEMVER
 
 # st2's search (st2common services/packs.py, case-insensitive as st2api calls it): fields
 # never searched, and the fields whose matches rank first, in this order.
 _EXCLUDE = ("repo_url", "email")
 _PRIORITY = ("name", "keywords")
+# Exchange entries nest three levels (content.actions.count); anything far deeper is no index
+# data, and printing or searching it would recurse.
+_MAX_DEPTH = 16
 
 
 @dataclass(frozen=True)
@@ -67,9 +71,26 @@ def repo_url(url: str) -> str:
     return url
 
 
+def _depth(value: Any) -> int:
+    """How deeply lists and mappings nest in ``value`` (0 for a scalar), without recursing."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth + 1)
+            if deepest > _MAX_DEPTH:
+                break
+            stack.extend((child, depth + 1)
+                         for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
 def _entry(where: str, ref: str, raw: Any, index: str) -> IndexEntry:
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: must be a mapping of fields")
+    if _depth(raw) > _MAX_DEPTH:
+        raise ConfigError(f"{where}: nested too deeply (more than {_MAX_DEPTH} levels); this "
+                          "is no pack index entry, check the index")
     keywords = raw.get("keywords", [])
     if not isinstance(keywords, list) or not all(isinstance(k, str) for k in keywords):
         raise ConfigError(f"{where}: field 'keywords' must be a list of strings")
@@ -86,10 +107,14 @@ def _entry(where: str, ref: str, raw: Any, index: str) -> IndexEntry:
             (kind, info.get("count") if isinstance(info, dict) else 0)
             for kind, info in content.items())
     )
+    version = _field(where, raw, "version")
+    if not SEMVER.match(version):
+        raise ConfigError(f"{where}: field 'version' is not a semver version X.Y.Z "
+                          f"({clip(version)!r}); check the index")
     return IndexEntry(
         ref=ref,
         name=_field(where, raw, "name", ref),
-        version=_field(where, raw, "version"),
+        version=version,
         repo_url=repo_url(_field(where, raw, "repo_url")),
         author=_field(where, raw, "author", ""),
         description=_field(where, raw, "description", ""),
@@ -101,6 +126,11 @@ def _entry(where: str, ref: str, raw: Any, index: str) -> IndexEntry:
     )
 
 
+def clip(text: str, limit: int = 40) -> str:
+    """``text`` cut to ``limit`` characters, marked as cut: index data is not ours to bound."""
+    return text if len(text) <= limit else text[:limit] + "...(cut)"
+
+
 def load_index(location: str) -> dict[str, IndexEntry]:
     """Read one index (http(s) URL, file:// URL or path): its packs by ref."""
     shown = redact_url(location)
@@ -110,13 +140,16 @@ def load_index(location: str) -> dict[str, IndexEntry]:
         reason = redact_url(err.strerror or str(err))
         raise SourceError(f"pack index {shown}: cannot be read ({reason}); "
                           "check the path, or pass another index") from err
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ConfigError(f"pack index {shown}: not valid JSON ({err}); check that it names "
-                          "a pack index file (JSON with a 'packs' mapping)") from err
+    except ValueError as err:  # bad JSON, bad UTF-8, or a number past Python's digit limit
+        raise ConfigError(f"pack index {shown}: not valid JSON ({clip(str(err), 120)}); check "
+                          "that it names a pack index file (JSON with a 'packs' mapping)") from err
+    except RecursionError as err:
+        raise ConfigError(f"pack index {shown}: nested too deeply to read; check that it "
+                          "names a pack index file (JSON with a 'packs' mapping)") from err
     packs = data.get("packs") if isinstance(data, dict) else None
     if not isinstance(packs, dict):
         raise ConfigError(f"pack index {shown}: must be a JSON object with a 'packs' mapping")
-    return {str(ref): _entry(f"pack index {shown}: packs.{ref}", str(ref), raw, shown)
+    return {str(ref): _entry(f"pack index {shown}: packs.{clip(ref)}", str(ref), raw, shown)
             for ref, raw in packs.items()}
 
 
@@ -140,15 +173,17 @@ class Index:
             self._entries = merged
         return self._entries
 
-    def get(self, name: str) -> IndexEntry:
-        """The pack whose ref (else name) is ``name``, or a ConfigError with a hint."""
+    def get(self, name: str, origin: str | None = None) -> IndexEntry:
+        """The pack whose ref (else name) is ``name``, or a ConfigError with a hint that
+        starts with ``origin`` (the file and field asking) when given."""
         if name in self.entries:
             return self.entries[name]
         for entry in self.entries.values():
             if entry.name == name:
                 return entry
         where = ", ".join(redact_url(loc) for loc in self.locations) or "no index given"
-        raise ConfigError(f"pack {name!r} is in no pack index ({where})"
+        prefix = f"{origin}: " if origin else ""
+        raise ConfigError(f"{prefix}pack {clip(name)!r} is in no pack index ({where})"
                           f"{suggest(name, self.entries)}; check the name or add an index")
 
     def search(self, query: str) -> list[IndexEntry]:

@@ -13,6 +13,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from .. import cachejournal
+from ..errors import ConfigError
 from ..git import publish
 
 PREFIX = "sha256:"
@@ -53,18 +55,31 @@ def tree_digest(root: Path) -> str:
     return digest.hexdigest()
 
 
-def snapshot(path: Path, cache: Path) -> tuple[str, Path]:
-    """Copy ``path`` into ``cache/snapshots``; return ``sha256:<hex>`` and the copy."""
+def snapshot(path: Path, cache: Path, where: str) -> tuple[str, Path]:
+    """Copy ``path`` into ``cache/snapshots``; return ``sha256:<hex>`` and the copy. A new
+    snapshot is recorded in the cache journal; ``where`` names the request in errors."""
     root = cache / "snapshots"
-    root.mkdir(parents=True, exist_ok=True)
+    cachejournal.make_dirs(root)
     tmp = Path(tempfile.mkdtemp(dir=root, prefix=".tmp-"))
     try:
         tree = tmp / "tree"
-        shutil.copytree(path, tree, symlinks=True, ignore=shutil.ignore_patterns(*_SKIP))
+        try:
+            shutil.copytree(path, tree, symlinks=True, ignore=shutil.ignore_patterns(*_SKIP))
+        except OSError as err:
+            raise ConfigError(f"{where}: {path} cannot be copied ({_reason(err)}); make every "
+                              "file of the pack readable (and no pipes or sockets)") from err
         digest = tree_digest(tree)
         dest = root / digest
-        if not dest.is_dir():
-            publish(tree, dest)
+        if not dest.is_dir() and publish(tree, dest):
+            cachejournal.record(dest)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return PREFIX + digest, dest
+
+
+def _reason(err: OSError) -> str:
+    """The first failure of a copy: shutil.Error carries a list of (src, dst, why)."""
+    if isinstance(err, shutil.Error) and err.args and isinstance(err.args[0], list):
+        src, _, why = err.args[0][0]
+        return f"{src}: {why}"
+    return f"{err.filename}: {err.strerror}" if err.filename else str(err)

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..errors import ConfigError
+from ..yamlfile import parse_yaml
 
 PACK_REF = re.compile(r"^[a-z0-9_]+$")
 SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
@@ -48,16 +47,43 @@ def _strings(where: str, data: dict[str, Any], key: str,
     return tuple(str(v) for v in value)
 
 
-def load_pack_yaml(checkout: Path, label: str) -> PackMeta:
-    """Read and validate ``checkout/pack.yaml``; ``label`` names the source and commit."""
+def _ref(where: str, data: dict[str, Any], name: str) -> str:
+    """The pack's ref: its 'ref' field, else its name when that is a valid ref."""
+    if "ref" in data:
+        ref = data["ref"]
+        if not isinstance(ref, str) or not PACK_REF.match(ref):
+            raise ConfigError(f"{where}: field 'ref' is {ref!r}; it must match "
+                              f"{PACK_REF.pattern} (lowercase letters, digits, underscore)")
+        return ref
+    if PACK_REF.match(name):
+        return name
+    raise ConfigError(f"{where}: name {name!r} cannot be the pack ref (it must match "
+                      f"{PACK_REF.pattern}); add a 'ref' field such as "
+                      f"{re.sub(r'[^a-z0-9_]', '_', name.lower())!r}")
+
+
+def _read(path: Path, label: str) -> str:
     where = f"{label}: pack.yaml"
     try:
-        data = yaml.safe_load((checkout / "pack.yaml").read_text(encoding="utf-8"))
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError as err:
         raise ConfigError(f"{label}: no pack.yaml at the top of the repository; "
                           "is this a StackStorm pack, and is the ref right?") from err
-    except (yaml.YAMLError, UnicodeDecodeError) as err:
-        raise ConfigError(f"{where}: not valid YAML: {err}") from err
+    except IsADirectoryError as err:
+        raise ConfigError(f"{where}: is a directory, not a file; a pack keeps its metadata "
+                          "in a pack.yaml file at its top") from err
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{where}: not UTF-8 text (byte {err.start}); save it as "
+                          "UTF-8") from err
+    except OSError as err:
+        raise ConfigError(f"{where}: cannot be read ({err.strerror}); check its "
+                          "permissions") from err
+
+
+def load_pack_yaml(checkout: Path, label: str) -> PackMeta:
+    """Read and validate ``checkout/pack.yaml``; ``label`` names the source and commit."""
+    where = f"{label}: pack.yaml"
+    data = parse_yaml(_read(checkout / "pack.yaml", label), where)
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: must be a mapping of fields")
 
@@ -66,17 +92,7 @@ def load_pack_yaml(checkout: Path, label: str) -> PackMeta:
     if not isinstance(version, str) or not SEMVER.match(version):
         raise ConfigError(f"{where}: field 'version' is {version!r}; it must be a quoted "
                           "semver string X.Y.Z such as '1.0.0'")
-    if "ref" in data:
-        ref = data["ref"]
-        if not isinstance(ref, str) or not PACK_REF.match(ref):
-            raise ConfigError(f"{where}: field 'ref' is {ref!r}; it must match "
-                              f"{PACK_REF.pattern} (lowercase letters, digits, underscore)")
-    elif PACK_REF.match(name):
-        ref = name
-    else:
-        raise ConfigError(f"{where}: name {name!r} cannot be the pack ref (it must match "
-                          f"{PACK_REF.pattern}); add a 'ref' field such as "
-                          f"{re.sub(r'[^a-z0-9_]', '_', name.lower())!r}")
+    ref = _ref(where, data, name)
     # YAML reads an unquoted `- 3` as an int; accept it as the string st2 expects.
     pythons = _strings(where, data, "python_versions", (str, int))
     for item in pythons:

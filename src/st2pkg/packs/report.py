@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .. import imagecache
 from .resolve import ResolvedPack
 
 REPORT_LABEL = "st2pkg.packs.report"
@@ -30,8 +31,8 @@ def labels(base: str, packs: Sequence[dict[str, Any]], inputs: str) -> dict[str,
     """Image labels: the base, the inputs hash, the whole report, and per pack its name,
     version, source, commit and installed distributions (``name==version``, comma-joined)."""
     report = {"base": base, "packs": sorted(packs, key=lambda p: str(p["ref"]))}
-    out = {"st2pkg.packs.base": base, "st2pkg.packs.inputs": inputs,
-           REPORT_LABEL: json.dumps(report, sort_keys=True)}
+    out = imagecache.labels(inputs, **{"st2pkg.packs.base": base,
+                                       REPORT_LABEL: json.dumps(report, sort_keys=True)})
     for pack in packs:
         prefix = f"st2pkg.pack.{pack['ref']}"
         out |= {f"{prefix}.name": pack["name"], f"{prefix}.version": pack["version"],

@@ -14,13 +14,12 @@ found it.
 from __future__ import annotations
 
 import re
-import shutil
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import git
+from .. import cachejournal, git
 from ..errors import ConfigError, SourceError, suggest
 from ..redact import redact_url
 from . import localdir
@@ -39,6 +38,13 @@ class Want:
     request: PackRequest
     requester: str
     parent: str | None = None  # the pack whose pack.yaml asked; None for the spec
+    # The file and field that asked (``spec.yml: pack_image.packs[0].pack``), for errors.
+    field: str | None = None
+
+    @property
+    def origin(self) -> str:
+        """What an error about this request starts with: its field, else its requester."""
+        return self.field or self.requester
 
 
 @dataclass(frozen=True)
@@ -66,15 +72,15 @@ class _Located:
     tag_only: bool = False
 
 
-def _locate(request: PackRequest, index: Index | None, requester: str) -> _Located:
+def _locate(request: PackRequest, index: Index | None, origin: str) -> _Located:
     """Turn an index name into its repo URL and ref; URLs and paths pass through."""
     if request.kind != "index":
         wanted = request.ref or "default branch head"
         return _Located(request.location, request.ref, wanted, None)
     if index is None:
-        raise ConfigError(f"{requester}: {request.location!r} is an index name but no pack "
+        raise ConfigError(f"{origin}: {request.location!r} is an index name but no pack "
                           "index was given; pass an index or use a git URL or path")
-    entry = index.get(request.location)
+    entry = index.get(request.location, origin)
     if request.ref:
         listed = request.ref.removeprefix("v") in (entry.version, *entry.versions)
         return _Located(entry.repo_url, request.ref, request.ref, entry.ref, listed)
@@ -124,16 +130,16 @@ class _Resolver:
 
     def _one(self, want: Want) -> list[Want]:
         request = want.request
-        located = _locate(request, self.index, want.requester)
+        located = _locate(request, self.index, want.origin)
         # Only a dependency is satisfied by whatever was chosen: a spec entry is exact.
         lenient = want.parent is not None and request.ref is None
         if lenient and located.index_ref in self.chosen:
             self._need(want, str(located.index_ref))
             return []
         source = redact_url(located.url)
-        pinned = self._pin(located, source, want.requester)
+        pinned = self._pin(located, source, want.origin)
         label = f"{source}@{localdir.short(pinned.commit)}"
-        meta = load_pack_yaml(pinned.path, label)
+        meta = load_pack_yaml(pinned.path, f"{want.origin}: {label}")
         self.seen[request] = meta.ref
         self._need(want, meta.ref)
         prior = self.chosen.get(meta.ref)
@@ -152,51 +158,63 @@ class _Resolver:
             wanted=pinned.wanted, requested_by=want.requester)
         if self.skip_dependencies:
             return []
-        return [Want(parse_source(dep, None, f"{label}: pack.yaml dependencies[{i}]",
-                                  pinned.deps_dir),
-                     f"pack {meta.ref!r}", meta.ref)
-                for i, dep in enumerate(meta.dependencies)]
+        wants = []
+        for i, dep in enumerate(meta.dependencies):
+            at = f"{label}: pack.yaml dependencies[{i}]"
+            wants.append(Want(parse_source(dep, None, at, pinned.deps_dir), f"pack {meta.ref!r}",
+                              meta.ref, at))
+        return wants
 
-    def _pin(self, located: _Located, source: str, requester: str) -> _Pinned:
+    def _pin(self, located: _Located, source: str, origin: str) -> _Pinned:
         """Pin a located pack: a git commit, or the content of a plain local directory."""
         where = local_path(located.url)
         if where is not None:
             if not where.exists():
-                raise ConfigError(f"{requester}: {source} does not exist; give an existing "
+                raise ConfigError(f"{origin}: {source} does not exist; give an existing "
                                   "pack directory, a git URL or an index name")
+            if not where.is_dir():
+                raise ConfigError(f"{origin}: {source} is not a directory; a local pack is "
+                                  "a directory holding pack.yaml, so name the directory")
             if localdir.is_plain_dir(where):
                 if located.ref is not None:
                     raise ConfigError(
-                        f"{requester}: {source} is a directory, not a git repository, so "
+                        f"{origin}: {source} is a directory, not a git repository, so "
                         f"ref {located.ref!r} cannot be checked out; drop the ref, or make "
                         "the directory a git repository")
-                digest, snapshot = localdir.snapshot(where, self.cache)
+                if not (where / "pack.yaml").is_file():
+                    raise ConfigError(f"{origin}: {source} is not a pack: it has no pack.yaml "
+                                      "file at its top; a local pack is a directory holding "
+                                      "pack.yaml")
+                digest, snapshot = localdir.snapshot(where, self.cache, origin)
                 return _Pinned(digest, snapshot, "its content on disk", where)
         repo = self.mirrors.get(located.url)
         if repo is None:
-            repo = self.mirrors[located.url] = git.mirror(located.url, self.cache)
+            try:
+                repo = self.mirrors[located.url] = git.mirror(located.url, self.cache)
+            except SourceError as err:
+                raise SourceError(f"{origin}: {err}") from err
         commit = (_version_tag(repo, str(located.ref)) if located.tag_only
                   else git.resolve_ref(repo, located.ref))
         if commit is None:
-            raise self._missing_ref(repo, source, located, requester)
+            raise self._missing_ref(repo, source, located, origin)
         return _Pinned(commit, git.checkout(repo, commit, self.cache), located.wanted)
 
     @staticmethod
-    def _missing_ref(repo: Path, source: str, located: _Located, requester: str) -> SourceError:
+    def _missing_ref(repo: Path, source: str, located: _Located, origin: str) -> SourceError:
         if located.ref is None:
-            return SourceError(f"{source} (wanted by {requester}): the repository has no "
+            return SourceError(f"{origin}: {source}: the repository has no "
                                "default branch head; give a ref")
         if located.tag_only:
             version = str(located.ref).removeprefix("v")
             tags = git.run(["for-each-ref", "--format=%(refname:short)", "refs/tags"],
                            cwd=repo).stdout.split()
             return SourceError(
-                f"{source} (wanted by {requester}): the index lists version {version} but the "
+                f"{origin}: {source}: the index lists version {version} but the "
                 f"repository has no tag {version} or v{version}; pick a version it has "
                 f"(tags: {', '.join(t for t in tags if _VERSION_TAG.match(t)) or 'none'})")
         names = git.ref_names(repo)
         return SourceError(
-            f"{source} (wanted by {requester}): {located.wanted!r} is not a branch, tag, "
+            f"{origin}: {source}: {located.wanted!r} is not a branch, tag, "
             f"v-prefixed version tag or commit{suggest(located.ref, names)}; "
             f"known: {', '.join(names[:20]) or 'none'}")
 
@@ -213,32 +231,13 @@ def _version_tag(repo: Path, version: str) -> str | None:
     return None
 
 
-def _cache_entries(cache: Path) -> set[Path]:
-    """The cache's top entries and their children: what a run may add."""
-    if not cache.is_dir():
-        return set()
-    tops = set(cache.iterdir())
-    return tops | {child for top in tops if top.is_dir() for child in top.iterdir()}
-
-
 def resolve_packs(wants: Iterable[Want], index: Index | None, cache: Path,
                   skip_dependencies: bool = False) -> tuple[ResolvedPack, ...]:
     """Pin every wanted pack (and, unless skipped, its dependencies) to a checked-out commit.
 
     ``cache`` holds mirrors (``repos/``), checkouts (``checkouts/<sha>``) and snapshots;
     pass e.g. ``<cache_dir>/packs``. Results are in resolution order, one per pack ref. On
-    a ConfigError whatever this run added to the cache is removed again.
+    bad input (exit 2) whatever this run added to the cache is removed again.
     """
-    existed = cache.is_dir()
-    before = _cache_entries(cache)
-    try:
+    with cachejournal.undone_on_bad_input():
         return _Resolver(index, cache, skip_dependencies).run(wants)
-    except ConfigError:
-        for path in sorted(_cache_entries(cache) - before, reverse=True):
-            if path.is_dir():
-                shutil.rmtree(path)
-            else:
-                path.unlink()
-        if not existed and cache.is_dir():
-            shutil.rmtree(cache)
-        raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,6 +90,23 @@ def _string(where: str, value: Any) -> str:
     return str(value).strip()
 
 
+def _quoted(where: str, value: Any) -> str:
+    """A field YAML must hand over as a string: an unquoted 42, 1.10, yes or 2024-01-01 is
+    refused with the hint to quote it (YAML may already have dropped digits)."""
+    if isinstance(value, str):
+        return _string(where, value)
+    if isinstance(value, bool):
+        raise ConfigError(f"{where}: reads as a boolean (an unquoted yes, no, on, off, true or "
+                          "false); quote it")
+    for kind, said in ((int | float, "a number"), (datetime.date, "a date")):
+        if isinstance(value, kind):
+            raise ConfigError(f"{where}: {value} reads as {said}; quote it, e.g. '{value}'")
+    if value is None:
+        raise ConfigError(f"{where}: is empty; give a value")
+    shape = {"dict": "mapping"}.get(type(value).__name__, type(value).__name__)
+    raise ConfigError(f"{where}: must be a string, got a {shape}")
+
+
 def _image(where: str, value: Any) -> str:
     image = _string(where, value)
     if not _IMAGE.match(image):
@@ -122,6 +140,21 @@ def _build_packages(where: str, value: Any) -> BuildPackages:
     return BuildPackages(**found)
 
 
+def _packs(path: Path, items: Any) -> tuple[PackEntry, ...]:
+    if not isinstance(items, list) or not items:
+        raise ConfigError(f"{path}: pack_image.packs: must be a non-empty list of "
+                          "{pack: NAME-OR-URL, ref: REF} entries")
+    packs = []
+    for i, item in enumerate(items):
+        where = f"{path}: pack_image.packs[{i}]"
+        entry = _mapping(where, item, ("pack", "ref"), ("pack",))
+        ref = _quoted(f"{where}.ref", entry["ref"]) if "ref" in entry else None
+        request = parse_source(_quoted(f"{where}.pack", entry["pack"]), ref,
+                               f"{where}.pack", base_dir=path.parent.resolve())
+        packs.append(PackEntry(request, where))
+    return tuple(packs)
+
+
 def load_spec(path: Path) -> Spec:
     """Read and validate a spec file; every error names the file and the field."""
     data = read_yaml(path, "spec file", "pass an existing spec path")
@@ -139,27 +172,12 @@ def load_spec(path: Path) -> Spec:
     for tag in base_tags:
         _tag(f"{path}: pack_image.version + base.tags", f"{version}-{tag}")
 
-    items = out["packs"]
-    if not isinstance(items, list) or not items:
-        raise ConfigError(f"{path}: pack_image.packs: must be a non-empty list of "
-                          "{pack: NAME-OR-URL, ref: REF} entries")
-    packs = []
-    for i, item in enumerate(items):
-        where = f"{path}: pack_image.packs[{i}]"
-        entry = _mapping(where, item, ("pack", "ref"), ("pack",))
-        if "ref" in entry and not isinstance(entry["ref"], str):
-            # YAML turns unquoted refs such as 1.10 or 0755 into numbers that lose digits.
-            raise ConfigError(f"{where}.ref: {entry['ref']!r} is not a string; quote it")
-        ref = _string(f"{where}.ref", entry["ref"]) if "ref" in entry else None
-        request = parse_source(_string(f"{where}.pack", entry["pack"]), ref,
-                               f"{where}.pack", base_dir=path.parent.resolve())
-        packs.append(PackEntry(request, where))
     return Spec(
         path=path,
         base=BaseImage(_image(f"{path}: base.image", base["image"]), base_tags),
         image=_image(f"{path}: pack_image.image", out["image"]),
         version=version,
-        packs=tuple(packs),
+        packs=_packs(path, out["packs"]),
         build_packages=_build_packages(f"{path}: pack_image.build_packages",
                                        out.get("build_packages", {})),
     )
