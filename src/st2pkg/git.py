@@ -7,18 +7,19 @@ commit: content-addressed, reused.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote
 
 from . import cachejournal
-from .artifacts import locked
 from .errors import SourceError, UnavailableError
 from .redact import redact_text, redact_url, secrets_of
 from .retry import retrying
@@ -145,7 +146,7 @@ def mirror(url: str, cache: Path, timeout: float | None = _TIMEOUT,
 
     if path.exists():
         # Two runs fetching into one mirror at once would fight over its refs.
-        with locked(path.with_suffix(".lock")):
+        with _locked_dir(path):
             fetch_into(path)
         return path
     # A first fetch fills a scratch repository: a URL that fails leaves no mirror behind.
@@ -159,6 +160,17 @@ def mirror(url: str, cache: Path, timeout: float | None = _TIMEOUT,
     if publish(tmp, path):
         cachejournal.record(path)
     return path
+
+
+@contextmanager
+def _locked_dir(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on directory ``path`` itself (no lock file beside it)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def fetch_commit(repo: Path, url: str, ref: str | None,

@@ -35,16 +35,35 @@ def read_yaml(path: Path, what: str, hint: str) -> Any:
     return parse_yaml(text, f"{path}")
 
 
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, except that a key given twice in one mapping is an error (the
+    last one would silently win)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, str | int | float | bool) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} is given twice", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
 def parse_yaml(text: str, where: str) -> Any:
     """Parse YAML ``text``; ``where`` (a file name) starts every error line."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_Loader)  # a SafeLoader: no Python objects
     except yaml.MarkedYAMLError as err:
         raise ConfigError(f"{where}: not valid YAML: {_said(err)}") from err
     except yaml.YAMLError as err:
         raise ConfigError(f"{where}: not valid YAML: {_one_line(str(err))}") from err
     except RecursionError as err:
         raise ConfigError(f"{where}: nested too deeply to read; flatten it") from err
+    except ValueError as err:
+        # PyYAML's own conversions: a date that is none (2024-13-45), a 5000-digit number.
+        raise ConfigError(f"{where}: a value cannot be read: {_one_line(str(err))}; quote "
+                          "it to keep it a string") from err
     if _exceeds(data, MAX_NODES):
         raise ConfigError(f"{where}: holds more than {MAX_NODES} values once its anchors are "
                           "expanded; write the values out instead of nesting aliases")

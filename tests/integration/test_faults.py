@@ -145,6 +145,8 @@ def new_run(cli: Cli, before: set[str], timeout: float = 120) -> str:
     raise AssertionError("no run started")
 
 
+# Two distros built side by side: a multi-distro run, selected with `pytest -m matrix`.
+@pytest.mark.matrix
 def test_build_node_killed_mid_build(checkout: Cli) -> None:
     """bullseye's build node is killed while it builds: bullseye fails within 30 s naming
     the step and its log, bookworm still finishes, and the exit code says it failed."""

@@ -35,3 +35,11 @@ def test_unreadable_files(tmp_path: Path, content: bytes | str | None, expect: s
         read(path)
     assert str(info.value).startswith(expect.format(path=path))
     assert info.value.exit_code == 2
+
+
+def test_a_key_given_twice_is_an_error_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "twice.yml"
+    path.write_text("jobs: 2\nrelease: '1'\njobs: 3\n")
+    with pytest.raises(ConfigError) as info:
+        read_yaml(path, "config file", "fix it")
+    assert str(info.value) == f"{path}: not valid YAML: key 'jobs' is given twice at line 3, column 1"
