@@ -1,6 +1,6 @@
 """The recipe scripts of packaging/ as the build node runs them: requirements, version and the
 generated maintainer library and rpm file list (fast, on this host), and whole package builds
-through `invoke build` (Docker)."""
+through `st2pkg build` (Docker)."""
 
 from __future__ import annotations
 

@@ -1,14 +1,22 @@
 """An in-memory container engine (st2pkg.engine.Engine) for unit tests: images with labels,
 containers with labels and states, a record of what was pulled, built and removed, and
 failures set per image reference. Also real options, resolved from a config file written
-to the test's directory, and a RunContext over the fake engine."""
+to the test's directory, and a RunContext over the fake engine. For the stages above
+them: a stand-in compose command on PATH and a stand-in for a node's SSH connection."""
 
 from __future__ import annotations
 
+import re
+import shlex
+import shutil
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from st2pkg import compose
 from st2pkg.config import Options, resolve
 from st2pkg.containers import FileEntry
 from st2pkg.context import RunContext
@@ -182,3 +190,104 @@ def context(tmp_path: Path, engine: Engine, config: str = "",
     """A RunContext over ``engine`` with options from ``config`` (and ``environ``)."""
     return RunContext(CATALOG, options(tmp_path, config, cli, environ),
                       engine=engine)
+
+
+# Stands in for `docker compose`: answers `version`, appends "<ST2PKG_TEST_INIT>|<args>" to
+# CALLS for every other command, and fails the subcommands FAIL names (one per line).
+_COMPOSE = """#!/bin/sh
+if [ "$1 $2" = "compose version" ]; then echo "Docker Compose version v9.9.9"; exit 0; fi
+shift
+echo "$ST2PKG_TEST_INIT|$*" >> '{calls}'
+if grep -qx -- "$5" '{fail}'; then echo "$5: network st2pkg is in use"; exit 1; fi
+"""
+
+
+@dataclass
+class FakeCompose:
+    """A ``docker`` on an otherwise empty PATH whose ``compose`` records what it was asked to
+    do and fails the subcommands in ``fail`` (``up`` is create, then ``start``, ``down``)."""
+
+    bin_dir: Path
+
+    @property
+    def calls(self) -> list[str]:
+        """``<ST2PKG_TEST_INIT>|-p NAME -f FILE SUBCOMMAND ...`` per call, in order."""
+        path = self.bin_dir / "compose.calls"
+        return path.read_text().splitlines() if path.exists() else []
+
+    def subcommands(self) -> list[str]:
+        """Each call as ``SUBCOMMAND ARGS`` (project and file left out)."""
+        return [call.split("|", 1)[1].split(" ", 4)[4] for call in self.calls]
+
+    def fail(self, *subcommands: str) -> None:
+        (self.bin_dir / "compose.fail").write_text("".join(f"{s}\n" for s in subcommands))
+
+
+def fake_compose(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeCompose:
+    """Put a FakeCompose on PATH (sh and grep beside it) and let a failed compose command be
+    a StageError, as it is while the engine answers."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("sh", "grep"):
+        found = shutil.which(tool)
+        assert found is not None
+        (bin_dir / tool).symlink_to(found)
+    docker = bin_dir / "docker"
+    docker.write_text(_COMPOSE.format(calls=bin_dir / "compose.calls",
+                                      fail=bin_dir / "compose.fail"))
+    docker.chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    monkeypatch.setattr(compose, "engine_answers", lambda: True)
+    made = FakeCompose(bin_dir)
+    made.fail()
+    return made
+
+
+# The ``export NAME=VALUE; `` prefix NodeSession puts before a command run with ``env``.
+_EXPORTS = re.compile(r"^(?:export [A-Za-z_][A-Za-z0-9_]*=(?:'[^']*'|[^'; ]*); )*")
+
+
+@dataclass
+class _Done:
+    exited: int
+    stdout: str
+
+
+@dataclass
+class FakeConnection:
+    """A node's fabric Connection (st2pkg.remote.Transport): answers each command by the
+    longest key of ``answers`` that its inner command (what NodeSession wrapped in ``bash -c``)
+    starts with, exports left out (default: exit 0, no output); records those commands and
+    what was uploaded where.
+    ``files`` holds what a download of a remote path gets."""
+
+    answers: dict[str, tuple[int, str]] = field(default_factory=dict)
+    files: dict[str, bytes] = field(default_factory=dict)
+    commands: list[str] = field(default_factory=list)
+    uploads: dict[str, bytes] = field(default_factory=dict)
+    closed: int = 0
+
+    def run(self, command: str, **kwargs: Any) -> _Done:
+        inner = _EXPORTS.sub("", shlex.split(command)[-1])
+        self.commands.append(inner)
+        keys = sorted((k for k in self.answers if inner.startswith(k)), key=len)
+        code, out = self.answers[keys[-1]] if keys else (0, "")
+        stream = kwargs.get("out_stream")
+        if stream is not None and out:
+            stream.write(out)
+        return _Done(code, out)
+
+    def put(self, local: str, remote: str) -> None:
+        self.uploads[remote] = Path(local).read_bytes()
+
+    def get(self, remote: str, local: str) -> None:
+        Path(local).write_bytes(self.files.get(remote, b""))
+
+    def close(self) -> None:
+        self.closed += 1
+
+    def __enter__(self) -> FakeConnection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
