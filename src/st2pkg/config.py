@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from . import git
 from .distros import Catalog
@@ -199,8 +200,7 @@ def resolve(
         values["jobs"] = os.cpu_count() or 1
     values["recipes_dir"] = values["recipes_dir"] or str(RECIPES_DIR)
     _paths(values, sources, path, cwd)
-    _check_giturl(values["st2_giturl"], _place(SPECS["st2_giturl"], sources["st2_giturl"],
-                                               path), cwd)
+    _check_urls(values, sources, path, cwd)
     return Options(**values, config_file=path, sources=sources,
                    config_keys=tuple(str(k) for k in from_file))
 
@@ -252,8 +252,51 @@ def _place(spec: OptionSpec, source: Source, path: Path | None) -> str:
             "env": f"environment {spec.env}", "cli": cli}[source]
 
 
+def _check_urls(values: Mapping[str, Any], sources: Mapping[str, Source], path: Path | None,
+                cwd: Path) -> None:
+    """The URL-valued options hold URLs that can be used (checked here, not mid-run), and
+    the busybox option a file."""
+    def where(name: str) -> str:
+        return _place(SPECS[name], sources[name], path)
+
+    _check_giturl(values["st2_giturl"], where("st2_giturl"), cwd)
+    for rule in values["git_mirrors"]:
+        mirror = rule.partition("=")[2]
+        if not git.is_url(mirror) or _url_problem(mirror):
+            raise ConfigError(f"{where('git_mirrors')}: option 'git_mirrors' rule "
+                              f"{redact_url(rule)[:SHOWN]!r}: the mirror must be a git URL "
+                              "(https://, ssh://, git://, file://, user@host:path)")
+    mirror = values["debian_mirror"]
+    if mirror is not None and _url_problem(mirror):
+        raise ConfigError(f"{where('debian_mirror')}: option 'debian_mirror' is not a usable "
+                          f"URL ({_url_problem(mirror)}); give a Debian archive's URL")
+    busybox = values["busybox"]
+    if busybox is not None and not busybox.is_file():
+        raise ConfigError(f"{where('busybox')}: option 'busybox' names {busybox}, which is not "
+                          "a file; give the path of a static busybox binary, or unset it to "
+                          "fetch Debian's busybox-static")
+
+
+def _url_problem(url: str) -> str | None:
+    """Why ``url`` (scheme://...) cannot be used, or None."""
+    if any(c.isspace() for c in url):
+        return "it holds a space"
+    if "://" not in url:
+        return None
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- parsing the port checks its range
+    except ValueError as err:
+        return str(err)
+    return None if parts.hostname or parts.scheme == "file" else "it names no host"
+
+
 def _check_giturl(url: str, where: str, cwd: Path) -> None:
     """A git URL of a scheme git fetches from, or a local directory."""
+    problem = _url_problem(url) if git.is_url(url) else None
+    if problem:
+        raise ConfigError(f"{where}: option 'st2_giturl' is not a usable URL ({problem}); "
+                          "give the st2 repository's URL or path")
     if git.is_url(url) or (cwd / Path(url).expanduser()).is_dir():
         return
     shown = redact_url(url)[:SHOWN]

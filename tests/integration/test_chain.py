@@ -124,6 +124,6 @@ def test_the_busybox_option_must_name_a_file(cli: Cli, tmp_path: Path) -> None:
                extra_env={"ST2PKG_BUSYBOX": str(tmp_path / "nowhere")})
     assert done.returncode == 2, done.stderr
     assert done.stderr.strip().splitlines()[-1] == (
-        f"error: busybox (ST2PKG_BUSYBOX or the config key): {tmp_path / 'nowhere'} is not a "
-        "file; give the path of a static busybox binary, or unset it to fetch Debian's "
-        "busybox-static")
+        f"error: environment ST2PKG_BUSYBOX: option 'busybox' names {tmp_path / 'nowhere'}, "
+        "which is not a file; give the path of a static busybox binary, or unset it to fetch "
+        "Debian's busybox-static")

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..context import load
-from ..errors import ConfigError
 from ..redact import redact_text
 from . import commands
 from .index import clip
@@ -49,10 +48,6 @@ def build(config: str | None, spec: str, indexes: Sequence[str],
     """Resolve a pack image spec and build one image per base tag."""
     context = load(config, pack_indexes=",".join(indexes) or None)
     opts = context.opts
-    if opts.busybox is not None and not opts.busybox.is_file():
-        raise ConfigError(f"busybox (ST2PKG_BUSYBOX or the config key): {opts.busybox} is not "
-                          "a file; give the path of a static busybox binary, or unset it "
-                          "to fetch Debian's busybox-static")
     tags = commands.build(Path(spec), opts.pack_indexes, opts.cache_dir, opts.output / "packs",
                           skip_dependencies=skip_dependencies, busybox=opts.busybox,
                           log=lambda line: print(redact_text(line), file=sys.stderr),
