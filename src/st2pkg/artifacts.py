@@ -171,35 +171,9 @@ def publish(out_dir: Path, distro: str, items: Sequence[tuple[Path, Artifact]]) 
         out_dir.mkdir(parents=True, exist_ok=True)
         previous = _read_manifest(out_dir / "manifest.json")
         staging = Path(tempfile.mkdtemp(dir=out_dir, prefix=".publish-"))
-        placed: list[dict[str, Any]] = []
-        for source, artifact in items:
-            relative = artifact.file if artifact.kind == "package" \
-                else f"rpm-check/{artifact.file}"
-            (staging / relative).parent.mkdir(parents=True, exist_ok=True)
-            digest, size = _synced_copy(source, staging / relative)
-            placed.append({**asdict(artifact), "sha256": digest, "size": size, "path": relative})
-        (staging / "SHA256SUMS").write_text(
-            "".join(f"{e['sha256']}  {e['path']}\n" for e in placed), encoding="utf-8")
-        manifest = {"distro": distro,
-                    "generated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                    "artifacts": placed}
-        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n",
-                                               encoding="utf-8")
-        for name in ("SHA256SUMS", "manifest.json"):
-            with (staging / name).open("rb") as handle:
-                os.fsync(handle.fileno())
+        placed = _stage(staging, distro, items)
         committing = True
-        for entry in placed:
-            target = out_dir / entry["path"]
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(staging / entry["path"], target)
-        keep = {entry["path"] for entry in placed}
-        for entry in previous:
-            if entry.get("path") not in keep:
-                (out_dir / str(entry.get("path"))).unlink(missing_ok=True)
-        # The manifest last: it is what `st2pkg test` reads to find the packages.
-        os.replace(staging / "SHA256SUMS", out_dir / "SHA256SUMS")
-        os.replace(staging / "manifest.json", out_dir / "manifest.json")
+        _commit(staging, out_dir, placed, previous)
     except OSError as err:
         state = ("it was left partly updated" if committing
                  else "nothing there was changed")
@@ -211,6 +185,45 @@ def publish(out_dir: Path, distro: str, items: Sequence[tuple[Path, Artifact]]) 
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
     return out_dir / "manifest.json"
+
+
+def _stage(staging: Path, distro: str,
+           items: Sequence[tuple[Path, Artifact]]) -> list[dict[str, Any]]:
+    """Copy the artifacts into ``staging`` and write their SHA256SUMS and manifest there,
+    every file synced; the manifest entries of what was placed."""
+    placed: list[dict[str, Any]] = []
+    for source, artifact in items:
+        relative = artifact.file if artifact.kind == "package" else f"rpm-check/{artifact.file}"
+        (staging / relative).parent.mkdir(parents=True, exist_ok=True)
+        digest, size = _synced_copy(source, staging / relative)
+        placed.append({**asdict(artifact), "sha256": digest, "size": size, "path": relative})
+    (staging / "SHA256SUMS").write_text(
+        "".join(f"{e['sha256']}  {e['path']}\n" for e in placed), encoding="utf-8")
+    manifest = {"distro": distro, "generated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "artifacts": placed}
+    (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n",
+                                           encoding="utf-8")
+    for name in ("SHA256SUMS", "manifest.json"):
+        with (staging / name).open("rb") as handle:
+            os.fsync(handle.fileno())
+    return placed
+
+
+def _commit(staging: Path, out_dir: Path, placed: list[dict[str, Any]],
+            previous: list[dict[str, Any]]) -> None:
+    """Rename the staged files into ``out_dir``, drop what the previous manifest listed and
+    this one does not, and put the manifest in place last."""
+    for entry in placed:
+        target = out_dir / entry["path"]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staging / entry["path"], target)
+    keep = {entry["path"] for entry in placed}
+    for entry in previous:
+        if entry.get("path") not in keep:
+            (out_dir / str(entry.get("path"))).unlink(missing_ok=True)
+    # The manifest last: it is what `st2pkg test` reads to find the packages.
+    os.replace(staging / "SHA256SUMS", out_dir / "SHA256SUMS")
+    os.replace(staging / "manifest.json", out_dir / "manifest.json")
 
 
 def _read_manifest(path: Path) -> list[dict[str, Any]]:

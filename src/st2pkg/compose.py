@@ -7,7 +7,7 @@ import shutil
 import subprocess
 from collections.abc import Mapping
 
-from .containers import engine_answers, engine_gone
+from .engineliveness import engine_answers, engine_gone
 from .errors import StageError, UnavailableError
 from .paths import COMPOSE_FILE
 from .report import Log

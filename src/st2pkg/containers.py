@@ -3,21 +3,21 @@ operation of st2pkg goes through ``Docker``."""
 
 from __future__ import annotations
 
-import functools
 import io
 import json
-import os
 import tarfile
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 import docker
 import docker.errors
 import requests
 
+from .engineliveness import engine_call as _engine_call
+from .engineliveness import transient as _transient
 from .errors import StageError, UnavailableError
 from .retry import retrying
 
@@ -48,58 +48,6 @@ def _tar(files: Mapping[str, FileEntry]) -> bytes:
             info.uid, info.gid, info.mtime = entry.uid, entry.gid, int(time.time())
             tar.addfile(info, io.BytesIO(entry.data))
     return buf.getvalue()
-
-
-# The engine answers 500 for these too, but they mean no registry can be reached from here
-# (an offline machine): trying again only delays the fallback to bootstrapped images.
-_UNREACHABLE = ("lookup ", "no such host", "network is unreachable", "connection refused")
-
-
-def _transient(error: BaseException) -> bool:
-    """A registry or engine hiccup (5xx, dropped connection), not a missing image or a
-    registry this machine cannot reach at all."""
-    if isinstance(error, docker.errors.APIError):
-        said = str(error.explanation or error).lower()
-        return (error.status_code is not None and error.status_code >= 500
-                and not any(word in said for word in _UNREACHABLE))
-    return isinstance(error, requests.exceptions.ConnectionError)
-
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def _engine_call(method: Callable[P, R]) -> Callable[P, R]:
-    """An engine that stops answering mid-run (restarted, gone, its socket cut) becomes one
-    UnavailableError that says so, instead of a raw connection error."""
-    @functools.wraps(method)
-    def call(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return method(*args, **kwargs)
-        except requests.exceptions.ConnectionError as err:
-            raise UnavailableError(engine_gone(f": {err}")) from err
-    return call
-
-
-def engine_gone(detail: str = "") -> str:
-    """What to say when the engine stopped answering mid-run, and what to do."""
-    where = os.environ.get("DOCKER_HOST") or "its default socket"
-    return (f"the Docker engine ({where}) stopped answering{detail}. What this run made there "
-            "is left as it was; once the engine answers again, `st2pkg clean` removes it")
-
-
-def engine_answers(timeout: float = 5.0) -> bool:
-    """Whether the engine the environment names answers a ping within ``timeout`` seconds."""
-    try:
-        client = docker.from_env(timeout=int(timeout))
-    except docker.errors.DockerException:
-        return False
-    try:
-        return bool(client.ping())
-    except (docker.errors.DockerException, requests.exceptions.RequestException):
-        return False
-    finally:
-        client.close()
 
 
 class Docker:

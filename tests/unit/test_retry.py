@@ -7,7 +7,7 @@ import docker.errors
 import pytest
 import requests
 
-from st2pkg.containers import _transient
+from st2pkg.engineliveness import transient as _transient
 
 
 def _api_error(status: int, explanation: str) -> docker.errors.APIError:

@@ -17,8 +17,8 @@ def test_a_failing_first_sweep_still_waits_for_workers_and_sweeps_again() -> Non
 
     def slow(distro: str) -> str:
         worker_started.set()
-        CANCEL.wait(10)
-        swept.wait(10)  # still busy while the first sweep runs, as a compose call would be
+        CANCEL.wait(60)
+        swept.wait(60)  # still busy while the first sweep runs, as a compose call would be
         calls.append(f"worker {distro} stopped")
         return distro
 
@@ -29,7 +29,7 @@ def test_a_failing_first_sweep_still_waits_for_workers_and_sweeps_again() -> Non
             raise RuntimeError("409 removal already in progress")
 
     def terminate_soon() -> None:
-        worker_started.wait(10)
+        worker_started.wait(60)
         os.kill(os.getpid(), signal.SIGTERM)
 
     threading.Thread(target=terminate_soon).start()

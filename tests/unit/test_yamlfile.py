@@ -42,4 +42,5 @@ def test_a_key_given_twice_is_an_error_with_its_line(tmp_path: Path) -> None:
     path.write_text("jobs: 2\nrelease: '1'\njobs: 3\n")
     with pytest.raises(ConfigError) as info:
         read_yaml(path, "config file", "fix it")
-    assert str(info.value) == f"{path}: not valid YAML: key 'jobs' is given twice at line 3, column 1"
+    assert str(info.value) == (f"{path}: not valid YAML: key 'jobs' is given twice at line 3, "
+                               "column 1")
