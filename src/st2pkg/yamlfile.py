@@ -12,8 +12,9 @@ import yaml
 
 from .errors import ConfigError
 
-# More values than any config, spec, catalog or pack.yaml holds by far.
+# More values, and deeper nesting, than any config, spec, catalog or pack.yaml holds by far.
 MAX_NODES = 100_000
+MAX_DEPTH = 100
 
 
 def read_yaml(path: Path, what: str, hint: str) -> Any:
@@ -52,6 +53,10 @@ class _Loader(yaml.SafeLoader):
 
 def parse_yaml(text: str, where: str) -> Any:
     """Parse YAML ``text``; ``where`` (a file name) starts every error line."""
+    # PyYAML's scanner is quadratic in flow nesting ([[[...]]]): refused before it starts.
+    if _flow_depth(text) > MAX_DEPTH:
+        raise ConfigError(f"{where}: nested too deeply to read (more than {MAX_DEPTH} "
+                          "levels); flatten it")
     try:
         data = yaml.load(text, Loader=_Loader)  # a SafeLoader: no Python objects
     except yaml.MarkedYAMLError as err:
@@ -64,7 +69,11 @@ def parse_yaml(text: str, where: str) -> Any:
         # PyYAML's own conversions: a date that is none (2024-13-45), a 5000-digit number.
         raise ConfigError(f"{where}: a value cannot be read: {_one_line(str(err))}; quote "
                           "it to keep it a string") from err
-    if _exceeds(data, MAX_NODES):
+    size = _exceeds(data, MAX_NODES, MAX_DEPTH)
+    if size == "deep":
+        raise ConfigError(f"{where}: nested too deeply to read (more than {MAX_DEPTH} "
+                          "levels); flatten it")
+    if size == "large":
         raise ConfigError(f"{where}: holds more than {MAX_NODES} values once its anchors are "
                           "expanded; write the values out instead of nesting aliases")
     return data
@@ -81,18 +90,38 @@ def _one_line(text: str) -> str:
     return line if len(line) <= 200 else line[:200] + "...(cut)"
 
 
-def _exceeds(data: Any, limit: int) -> bool:
-    """Whether walking ``data`` (aliases followed, as every reader will) meets more than
-    ``limit`` values; stops as soon as it does."""
-    seen, stack = 0, [data]
+def _flow_depth(text: str) -> int:
+    """The deepest nesting of flow collections ([...] and {...}) outside quoted scalars: a
+    linear scan, approximate only where YAML is stranger than any file of ours (a bracket in
+    a comment counts, which errs towards refusing)."""
+    deepest = depth = 0
+    quote = ""
+    for i, char in enumerate(text):
+        if quote:
+            quote = "" if char == quote and text[i - 1] != "\\" else quote
+        elif char in "'\"" and (i == 0 or text[i - 1] in " \t\n[{,:"):
+            quote = char
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth = max(0, depth - 1)
+    return deepest
+
+
+def _exceeds(data: Any, limit: int, depth: int) -> str | None:
+    """"large" when walking ``data`` (aliases followed, as every reader will) meets more
+    than ``limit`` values, "deep" when it nests past ``depth``; stops as soon as it does."""
+    seen, stack = 0, [(data, 0)]
     while stack:
-        item = stack.pop()
+        item, level = stack.pop()
         seen += 1
         if seen > limit:
-            return True
+            return "large"
+        if level > depth:
+            return "deep"
         if isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
+            stack.extend((child, level + 1) for child in [*item.keys(), *item.values()])
         elif isinstance(item, list):
-            stack.extend(item)
-    return False
+            stack.extend((child, level + 1) for child in item)
+    return None

@@ -63,7 +63,7 @@ LAUGHS = "a: &a [x,x,x,x,x,x,x,x,x,x]\n" + "".join(
 @pytest.mark.parametrize(("text", "message"), [
     ("name: email\n  version: [1\n", r"pack\.yaml: not valid YAML: mapping values are not "
                                      r"allowed here at line 2, column 10$"),
-    ("name: " + "[" * 50_000 + "]" * 50_000 + "\n", r"pack\.yaml: nested too deeply"),
+    ("name: " + "[" * 3_000 + "]" * 3_000 + "\n", r"pack\.yaml: nested too deeply"),
     (LAUGHS, r"pack\.yaml: holds more than \d+ values once its anchors are expanded"),
     (b"name: caf\xe9\n", r"pack\.yaml: not UTF-8 text \(byte 9\); save it as UTF-8"),
 ])

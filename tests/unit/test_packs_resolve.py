@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -487,11 +488,26 @@ def _files(cache: Path) -> list[Path]:
     return sorted(cache.rglob("*")) if cache.exists() else []
 
 
+@pytest.fixture(scope="module")
+def bad_world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    # Made once: the cases only read these sources.
+    return _bad_world(tmp_path_factory.mktemp("bad"))
+
+
+@pytest.fixture(scope="module")
+def filled_cache(world: PackWorld, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A cache holding what one good resolution left (mirrors, checkouts, a snapshot)."""
+    root = tmp_path_factory.mktemp("filled")
+    resolve(world, root / "cache" / "packs", "gamma", str(plain_pack(root / "ok", "ok")))
+    return root / "cache"
+
+
 @pytest.mark.parametrize("filled", [False, True], ids=["no cache", "cache kept"])
 @pytest.mark.parametrize("case", sorted(BAD_INPUT))
 def test_bad_pack_sources_are_one_line_and_leave_the_cache_as_it_was(
-        world: PackWorld, tmp_path: Path, case: str, filled: bool) -> None:
-    sources = {"alpha": world.url("alpha"), **_bad_world(tmp_path / "bad")}
+        world: PackWorld, bad_world: dict[str, str], filled_cache: Path, tmp_path: Path,
+        case: str, filled: bool) -> None:
+    sources = {"alpha": world.url("alpha"), **bad_world}
     packs, message = BAD_INPUT[case]
     spec = tmp_path / "spec.yml"
     spec.write_text(
@@ -500,7 +516,7 @@ def test_bad_pack_sources_are_one_line_and_leave_the_cache_as_it_was(
         + "".join(f"    - pack: '{p.format(**sources)}'\n" for p in packs), encoding="utf-8")
     cache = tmp_path / "cache"
     if filled:
-        resolve(world, cache / "packs", "gamma", str(plain_pack(tmp_path / "ok", "ok")))
+        shutil.copytree(filled_cache, cache, symlinks=True)
     before = _files(cache)
     with pytest.raises((ConfigError, SourceError)) as err:
         commands.resolve(spec, world.indexes, cache)
