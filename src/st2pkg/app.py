@@ -3,13 +3,13 @@ cli.py only forwards to these; each function loads a RunContext and drives stage
 
 from __future__ import annotations
 
-import json
 import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from . import services, summary
+from .artifacts import read_manifest
 from .build import Builder, DistroBuild, plan_jobs
 from .config import Options
 from .context import RunContext, load
@@ -150,20 +150,21 @@ def build(config: str | None, distros: str | None, packages: str | None, jobs: i
 
 
 def _published(opts: Options, distro: str,
-               packages_given: bool) -> tuple[list[Path], list[Recipe]]:
-    """Package files (and their recipes) a previous build published for ``distro``."""
+               packages_given: bool) -> tuple[list[Path], list[Recipe], dict[str, str]]:
+    """Package files, their recipes and each recipe's version, as a previous build
+    published them for ``distro``."""
     manifest = opts.output / distro / "manifest.json"
     if not manifest.is_file():
         raise ConfigError(f"no artifacts in {manifest.parent}: run `st2pkg build "
                           f"--distro={distro}` first (or give the --output it used)")
-    entries = [e for e in json.loads(manifest.read_text())["artifacts"]
+    entries = [e for e in read_manifest(manifest)
                if e["kind"] == "package" and (not packages_given or e["recipe"] in opts.packages)]
     if not entries:
         raise ConfigError(f"{manifest} lists no package of {', '.join(opts.packages)}; build "
                           "them first, or leave --package out")
-    names = dict.fromkeys(str(e["recipe"]) for e in entries)
+    versions = {str(e["recipe"]): str(e["version"]) for e in entries}
     return ([manifest.parent / str(e["path"]) for e in entries],
-            [load_recipe(n, opts.recipes_dir) for n in names])
+            [load_recipe(n, opts.recipes_dir) for n in versions], versions)
 
 
 def test(config: str | None, distros: str | None, packages: str | None, keep: bool,
@@ -179,7 +180,7 @@ def test(config: str | None, distros: str | None, packages: str | None, keep: bo
         chosen = _service_images(context)
 
         def one(name: str) -> DistroRun:
-            files, recipes = published[name]
+            files, recipes, _ = published[name]
             verifier = Verifier(context, context.distro(name), chosen, keep=keep, remove=remove)
             return DistroRun(verify=verifier.run(files, recipes))
 
@@ -246,12 +247,9 @@ def st2image(config: str | None, distro: str) -> None:
     if len(context.opts.distros) != 1:
         raise ConfigError("--distro: st2image takes exactly one distro")
     name = context.opts.distros[0]
-    files, _ = _published(context.opts, name, packages_given=True)
-    manifest = json.loads((context.opts.output / name / "manifest.json").read_text())
-    version = next(a["version"] for a in manifest["artifacts"]
-                   if a["recipe"] == "st2" and a["kind"] == "package")
+    files, _, versions = _published(context.opts, name, packages_given=True)
     with context.reporter.step(name, "st2image") as log:
-        made = context.images.st2(context.distro(name), files, version, log)
+        made = context.images.st2(context.distro(name), files, versions["st2"], log)
     context.reporter.close()
     print(f"{made.ref} ({made.how}), also tagged {ST2_IMAGE}:{name}: use it as a pack image "
           f"base, e.g. base: {{image: {ST2_IMAGE}, tags: [\"{name}\"]}}")

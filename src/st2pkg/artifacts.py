@@ -169,7 +169,7 @@ def publish(out_dir: Path, distro: str, items: Sequence[tuple[Path, Artifact]]) 
     committing = False
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        previous = _read_manifest(out_dir / "manifest.json")
+        previous = read_manifest(out_dir / "manifest.json")
         staging = Path(tempfile.mkdtemp(dir=out_dir, prefix=".publish-"))
         placed = _stage(staging, distro, items)
         committing = True
@@ -226,7 +226,8 @@ def _commit(staging: Path, out_dir: Path, placed: list[dict[str, Any]],
     os.replace(staging / "manifest.json", out_dir / "manifest.json")
 
 
-def _read_manifest(path: Path) -> list[dict[str, Any]]:
+def read_manifest(path: Path) -> list[dict[str, Any]]:
+    """The artifact entries of a manifest.json; none when it is missing or unreadable."""
     try:
         return list(json.loads(path.read_text())["artifacts"])
     except (OSError, ValueError, KeyError):
