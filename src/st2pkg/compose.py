@@ -7,7 +7,8 @@ import shutil
 import subprocess
 from collections.abc import Mapping
 
-from .engineliveness import engine_answers, engine_gone
+from .containers import engine_answers
+from .engineliveness import engine_gone
 from .errors import StageError, UnavailableError
 from .paths import COMPOSE_FILE
 from .report import Log

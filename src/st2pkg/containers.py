@@ -50,6 +50,20 @@ def _tar(files: Mapping[str, FileEntry]) -> bytes:
     return buf.getvalue()
 
 
+def engine_answers(timeout: float = 5.0) -> bool:
+    """Whether the engine the environment names answers a ping within ``timeout`` seconds."""
+    try:
+        client = docker.from_env(timeout=int(timeout))
+    except docker.errors.DockerException:
+        return False
+    try:
+        return bool(client.ping())
+    except (docker.errors.DockerException, requests.exceptions.RequestException):
+        return False
+    finally:
+        client.close()
+
+
 class Docker:
     """A connected Docker engine."""
 

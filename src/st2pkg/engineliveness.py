@@ -50,17 +50,3 @@ def engine_gone(detail: str = "") -> str:
     where = os.environ.get("DOCKER_HOST") or "its default socket"
     return (f"the Docker engine ({where}) stopped answering{detail}. What this run made there "
             "is left as it was; once the engine answers again, `st2pkg clean` removes it")
-
-
-def engine_answers(timeout: float = 5.0) -> bool:
-    """Whether the engine the environment names answers a ping within ``timeout`` seconds."""
-    try:
-        client = docker.from_env(timeout=int(timeout))
-    except docker.errors.DockerException:
-        return False
-    try:
-        return bool(client.ping())
-    except (docker.errors.DockerException, requests.exceptions.RequestException):
-        return False
-    finally:
-        client.close()
